@@ -1,0 +1,24 @@
+"""The one NinjaAPI, mounted at /api/v1/."""
+
+from ninja import NinjaAPI
+from ninja.security import SessionAuth
+
+from shouwang.core.api import BearerToken, install_error_handlers
+
+api = NinjaAPI(
+    title="Shouwang API",
+    version="1",
+    description="The committee's ledger and operations. Authenticate with a session or "
+    "`Authorization: Bearer <token>` (`shouwang accounts_token USERNAME`).",
+    auth=[BearerToken(), SessionAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+from shouwang.accounts.api import router as accounts_router  # noqa: E402
+from shouwang.grids.api import router as grids_router  # noqa: E402
+from shouwang.registry.api import router as registry_router  # noqa: E402
+
+api.add_router("/accounts/", accounts_router)
+api.add_router("/registry/", registry_router)
+api.add_router("/grids/", grids_router)

@@ -1,0 +1,38 @@
+"""Staff sessions end after 30 minutes idle and 12 hours in all, whatever the cookie says."""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+_STARTED = "_sw_started"
+_SEEN = "_sw_seen"
+
+
+class SessionExpiryMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if _STARTED not in request.session:
+                mark_session_start(request)
+            now = int(time.time())
+            session = request.session
+            if (
+                now - session.get(_SEEN, now) > settings.SESSION_IDLE_SECONDS
+                or now - session[_STARTED] > settings.SESSION_ABSOLUTE_SECONDS
+            ):
+                logout(request)
+                request.session_expired = True
+            elif now - session.get(_SEEN, 0) >= 60:
+                # Refresh at most once a minute so that every page view is not a session write.
+                session[_SEEN] = now
+        return self.get_response(request)
+
+
+def mark_session_start(request) -> None:
+    now = int(time.time())
+    request.session[_STARTED] = now
+    request.session[_SEEN] = now

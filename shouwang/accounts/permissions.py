@@ -1,0 +1,55 @@
+"""What each role may do. Default deny: a capability not listed for a role is refused.
+
+Scope (which rows) is separate from capability (which actions): see `scope.py`.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from shouwang.accounts.models import Role
+from shouwang.core.errors import Forbidden
+
+A, G, S, GU, SA, V, M, R, D = (
+    Role.ADMIN,
+    Role.GRID_LEADER,
+    Role.STAFF,
+    Role.GUARD,
+    Role.SAMPLER,
+    Role.VOLUNTEER,
+    Role.MERCHANT,
+    Role.RESIDENT,
+    Role.DISTRICT,
+)
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # Find a person by name, last ID digits or phone (guards and samplers meet people without passes).
+    "ledger.search": frozenset({A, G, S, GU, SA}),
+    # Overview, household pages (一户一档), places and grids.
+    "ledger.view": frozenset({A, G, S}),
+    # Create and change households and residents, import files.
+    "ledger.edit": frozenset({A, S}),
+    "ledger.import": frozenset({A, S}),
+    "ledger.export": frozenset({A, S, G}),
+    # Full values behind the mask, each reveal with a reason and logged.
+    "reveal.phone": frozenset({A, G, S}),
+    "reveal.id_number": frozenset({A}),
+    "grids.manage": frozenset({A}),
+    "accounts.manage": frozenset({A}),
+    "audit.view": frozenset({A}),
+    "rollup.view": frozenset({A, D}),
+}
+
+
+def can(user, capability: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    roles = CAPABILITIES.get(capability)
+    if roles is None:
+        raise KeyError(f"unknown capability {capability!r}")
+    return user.role in roles
+
+
+def require(user, capability: str) -> None:
+    if not can(user, capability):
+        raise Forbidden("forbidden", _("Your role does not allow this. Ask the community admin."))

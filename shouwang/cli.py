@@ -1,0 +1,15 @@
+"""The `shouwang` console script: Django's management command line with our settings."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["shouwang", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Builders and personas for tests: plain functions, real database rows."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import date
+
+from shouwang.core import crypto
+from shouwang.core.masking import mask_middle
+
+_seq = itertools.count(1)
+PASSWORD = "test-pass-123"
+
+
+def valid_id(
+    birth: date = date(1980, 5, 17),
+    *,
+    region: str = "310104",
+    sex: str = "M",
+    seq: int | None = None,
+) -> str:
+    seq = next(_seq) % 99 if seq is None else seq
+    digit = ("13579" if sex == "M" else "02468")[seq % 5]
+    body = f"{region}{birth:%Y%m%d}{seq:02d}{digit}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+
+
+def unique_id(rng: random.Random | None = None) -> str:
+    n = next(_seq)
+    return valid_id(
+        date(1950 + n % 50, 1 + n % 12, 1 + n % 28), seq=n % 100, region=f"3101{n // 100 % 100:02d}"
+    )
+
+
+def make_community(code: str | None = None, name: str = "测试社区", **kw):
+    from shouwang.registry.models import Community
+
+    code = code or f"C{next(_seq)}"
+    return Community.objects.create(code=code, name=name, **kw)
+
+
+def make_building(community, compound: str = "华美小区", name: str = "1号楼", grid=None):
+    from shouwang.registry.models import Building, Compound
+
+    c, _ = Compound.objects.get_or_create(community=community, name=compound)
+    b, _ = Building.objects.get_or_create(community=community, compound=c, name=name)
+    if grid is not None:
+        b.grid = grid
+        b.save(update_fields=["grid"])
+    return b
+
+
+def make_household(community, *, building=None, door: str | None = None, unit: str = "1单元"):
+    from shouwang.registry.models import Dwelling, Household, Unit
+
+    building = building or make_building(community)
+    u, _ = Unit.objects.get_or_create(community=community, building=building, name=unit)
+    d, _ = Dwelling.objects.get_or_create(
+        community=community, building=building, unit=u, door=door or str(100 + next(_seq))
+    )
+    return Household.objects.create(community=community, dwelling=d, building=building)
+
+
+def make_resident(
+    household,
+    *,
+    name: str = "张三",
+    id_number: str | None = None,
+    phone: str = "+8613912345678",
+    relation: str = "head",
+    **kw,
+):
+    from shouwang.registry.models import Resident
+
+    id_number = id_number or unique_id()
+    r = Resident(
+        community_id=household.community_id, household=household, name=name, relation=relation, **kw
+    )
+    r.id_number_enc = crypto.encrypt(id_number)
+    r.id_number_index = crypto.blind_index("id", id_number)
+    r.id_number_masked = mask_middle(id_number)
+    r.id_tail = id_number[-4:]
+    if phone:
+        r.set_phone(phone)
+    r.save()
+    household.size = household.members.count()
+    household.save(update_fields=["size"])
+    return r
+
+
+def make_grid(community, name: str | None = None):
+    from shouwang.grids.models import Grid
+
+    return Grid.objects.create(community=community, name=name or f"第{next(_seq)}网格")
+
+
+def make_user(role: str, community=None, *, grid=None, district=None, username: str | None = None):
+    from shouwang.accounts.models import User
+
+    u = User(
+        username=username or f"{role}{next(_seq)}",
+        role=role,
+        community=community,
+        grid=grid,
+        district=district,
+    )
+    u.set_password(PASSWORD)
+    u.save()
+    return u

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shouwang.accounts.models import Role
+from shouwang.accounts.permissions import can
+from shouwang.core.errors import DomainError
+from shouwang.core.models import AuditEvent
+from shouwang.core.views import capability_required
+from shouwang.grids.selectors import grids_for
+from shouwang.registry import selectors, services
+from shouwang.registry.exporter import registry_export
+from shouwang.registry.importer import registry_import
+from shouwang.registry.models import CareTag, Community, Presence
+from shouwang.registry.tabular import TableError
+
+
+def home(request):
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    if can(user, "ledger.view"):
+        return redirect("registry:overview")
+    if can(user, "ledger.search"):
+        return redirect("registry:search")
+    if user.role == Role.DISTRICT:
+        return redirect("registry:rollup")
+    return render(request, "registry/welcome.html")
+
+
+@capability_required("ledger.view")
+def overview(request):
+    data = selectors.community_overview(request.user)
+    return render(request, "registry/overview.html", {"o": data, "grids": data["by_grid"]})
+
+
+@capability_required("ledger.search")
+def search(request):
+    q = request.GET.get("q", "").strip()
+    grid_id = _int(request.GET.get("grid"))
+    tag = _int(request.GET.get("tag"))
+    residents = []
+    searched = bool(q or grid_id or tag)
+    if searched:
+        residents = list(
+            selectors.resident_search(request.user, q=q, grid_id=grid_id, tag=tag, limit=100)
+        )
+    return render(
+        request,
+        "registry/search.html",
+        {
+            "q": q,
+            "residents": residents,
+            "searched": searched,
+            "grids": grids_for(request.user) if request.user.role != Role.GRID_LEADER else [],
+            "grid_id": grid_id,
+            "tags": list(CareTag),
+            "tag": tag,
+            "can_view_household": can(request.user, "ledger.view"),
+        },
+    )
+
+
+@capability_required("ledger.view")
+def household(request, pk: int):
+    h = selectors.household_get_for(request.user, pk)
+    members = list(h.members.all())
+    members.sort(key=lambda m: (m.relation != "head", m.id))
+    revealed = request.session.pop(f"revealed:{h.pk}", None)
+    return render(
+        request,
+        "registry/household.html",
+        {
+            "h": h,
+            "members": members,
+            "large": h.size >= request.user.community.large_household_threshold,
+            "revealed": revealed,
+            "can_reveal_phone": services.may_reveal(request.user, "phone"),
+            "can_reveal_id": services.may_reveal(request.user, "id_number"),
+            "presences": Presence.choices,
+        },
+    )
+
+
+@require_POST
+@capability_required("ledger.view")
+def reveal(request, pk: int):
+    resident = selectors.resident_get_for(request.user, pk)
+    field = request.POST.get("field", "")
+    try:
+        value = services.resident_reveal(
+            actor=request.user,
+            resident=resident,
+            field=field,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        # Shown once, on the next page view only.
+        request.session[f"revealed:{resident.household_id}"] = {
+            "resident": resident.pk,
+            "field": field,
+            "value": value,
+        }
+    return redirect("registry:household", pk=resident.household_id)
+
+
+def _upload_dir() -> Path:
+    path = settings.VAR_DIR / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("ledger.import")
+def import_view(request):
+    report = None
+    error = None
+    upload_id = None
+    if request.method == "POST":
+        commit = request.POST.get("commit") == "1"
+        try:
+            if commit:
+                upload_id = request.POST.get("upload", "")
+                meta = request.session.get(f"import:{upload_id}")
+                if not meta:
+                    raise DomainError(
+                        "upload_expired", _("That upload has expired. Choose the file again.")
+                    )
+                path = _upload_dir() / meta["stored"]
+                report = registry_import(
+                    actor=request.user,
+                    community=request.user.community,
+                    source=path,
+                    filename=meta["filename"],
+                    commit=True,
+                )
+                path.unlink(missing_ok=True)
+                del request.session[f"import:{upload_id}"]
+                upload_id = None
+            else:
+                f = request.FILES.get("file")
+                if f is None:
+                    raise DomainError("file_missing", _("Choose an .xlsx or .csv file first."))
+                if f.size > settings.IMPORT_MAX_BYTES:
+                    raise TableError("file_too_large", _("The file is too large."))
+                upload_id = uuid.uuid4().hex
+                stored = upload_id + Path(f.name).suffix.lower()[:6]
+                with open(_upload_dir() / stored, "wb") as out:
+                    for chunk in f.chunks():
+                        out.write(chunk)
+                request.session[f"import:{upload_id}"] = {"stored": stored, "filename": f.name}
+                report = registry_import(
+                    actor=request.user,
+                    community=request.user.community,
+                    source=_upload_dir() / stored,
+                    filename=f.name,
+                    commit=False,
+                )
+        except TableError as e:
+            error = e.message
+            upload_id = None
+        except DomainError as e:
+            error = e.message
+    return render(
+        request,
+        "registry/import.html",
+        {
+            "report": report,
+            "error": error,
+            "upload_id": upload_id,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("ledger.export")
+def export_view(request):
+    if request.method == "POST":
+        fmt = request.POST.get("format", "xlsx")
+        full = request.POST.get("full") == "1"
+        qs = selectors.residents_for(request.user)
+        grid_id = _int(request.POST.get("grid"))
+        if grid_id:
+            qs = qs.filter(household__building__grid_id=grid_id)
+        try:
+            data, ctype = registry_export(
+                actor=request.user,
+                residents=qs,
+                fmt=fmt,
+                full=full,
+                reason=request.POST.get("reason", ""),
+            )
+        except DomainError as e:
+            messages.error(request, e.message)
+            return redirect("registry:export")
+        response = HttpResponse(data, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="residents.{fmt}"'
+        return response
+    return render(
+        request,
+        "registry/export.html",
+        {
+            "grids": grids_for(request.user),
+            "can_full": can(request.user, "reveal.id_number"),
+        },
+    )
+
+
+@capability_required("rollup.view")
+def rollup(request):
+    user = request.user
+    if user.role == Role.DISTRICT:
+        communities = Community.objects.filter(street__district_id=user.district_id)
+    else:
+        communities = Community.objects.filter(pk=user.community_id)
+    rows = selectors.communities_rollup(communities)
+    return render(
+        request,
+        "registry/rollup.html",
+        {
+            "rows": rows,
+            "total_people": sum(r["people"] for r in rows),
+            "total_households": sum(r["households"] for r in rows),
+        },
+    )
+
+
+@capability_required("audit.view")
+def audit_log(request):
+    qs = AuditEvent.objects.filter(community_id=request.user.community_id).select_related("actor")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "registry/audit.html", {"page": page})
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
