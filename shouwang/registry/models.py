@@ -293,18 +293,18 @@ class Resident(models.Model):
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="residents")
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(_("name"), max_length=50)
     id_type = models.CharField(
         _("ID type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
     id_number_enc = models.TextField(default="")
     id_number_index = models.CharField(max_length=32)
     id_number_masked = models.CharField(_("ID number"), max_length=40, default="")
-    id_tail = models.CharField(max_length=4, default="", db_index=True)
+    id_tail = models.CharField(max_length=4, default="")
     phone_enc = models.TextField(blank=True, default="")
-    phone_index = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    phone_index = models.CharField(max_length=32, blank=True, default="")
     phone_masked = models.CharField(_("mobile phone"), max_length=20, blank=True, default="")
-    phone_tail = models.CharField(max_length=4, blank=True, default="", db_index=True)
+    phone_tail = models.CharField(max_length=4, blank=True, default="")
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True, default="")
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     # A typed birth date that disagrees with the one inside the ID number.
@@ -337,8 +337,16 @@ class Resident(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["community", "name"], name="resident_comm_name"),
+            # varchar_pattern_ops lets PostgreSQL answer name LIKE 'prefix%' from the index
+            # whatever the database collation; other databases ignore opclasses.
+            models.Index(
+                fields=["community", "name"],
+                name="resident_comm_name",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
             models.Index(fields=["community", "id_tail"], name="resident_comm_idtail"),
+            models.Index(fields=["community", "phone_tail"], name="resident_comm_phonetail"),
+            models.Index(fields=["community", "phone_index"], name="resident_comm_phone"),
         ]
 
     def __str__(self):

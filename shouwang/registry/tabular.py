@@ -23,15 +23,18 @@ defusedxml because it is installed.)
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import datetime as dt
+import gc
 import io
 import math
 import os
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -195,8 +198,8 @@ def read_table(
     max_unpacked_bytes: int = 500 * 1024 * 1024,
     max_entries: int = 10_000,
 ) -> Table:
-    """Read a ledger from ``source`` (a path, or a binary file-like object such as a Django
-    UploadedFile).  The format is chosen by ``filename``'s extension and checked against the
+    """Read a ledger from ``source`` (a path, a binary file-like object such as a Django
+    UploadedFile -- read from its start -- or bytes).  The format is chosen by ``filename``'s extension and checked against the
     content.  Raises TableError."""
     ext = os.path.splitext(str(filename))[1].lower()
     if ext == ".xls":
@@ -213,14 +216,32 @@ def read_table(
             _("Upload the ledger as an Excel workbook (.xlsx) or a CSV file (.csv)."),
         )
     data = _read_bytes(source, max_bytes)
-    if ext == ".xlsx":
-        return _read_xlsx(
-            data,
-            max_rows=max_rows,
-            max_unpacked_bytes=max_unpacked_bytes,
-            max_entries=max_entries,
-        )
-    return _read_csv(data, max_rows=max_rows)
+    with _gc_paused():
+        if ext == ".xlsx":
+            return _read_xlsx(
+                data,
+                max_rows=max_rows,
+                max_unpacked_bytes=max_unpacked_bytes,
+                max_entries=max_entries,
+            )
+        return _read_csv(data, max_rows=max_rows)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Any:
+    """Pause the cyclic garbage collector while building the table.
+
+    A 100,000-row sheet creates millions of small acyclic objects (cell lists, strings, row
+    dicts); each allocation burst triggers collections that rescan everything built so far,
+    which more than halves throughput.  Reference counting still frees memory as usual, and
+    the previous state is restored even on errors."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _too_large(max_bytes: int) -> TableError:
@@ -239,7 +260,9 @@ def _too_large(max_bytes: int) -> TableError:
 
 def _read_bytes(source: Any, max_bytes: int) -> bytes:
     """Read at most max_bytes (+1 to detect more) without trusting a declared size."""
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = source
+    elif isinstance(source, (str, os.PathLike)):
         if os.stat(source).st_size > max_bytes:
             raise _too_large(max_bytes)
         with open(source, "rb") as fh:
@@ -445,13 +468,12 @@ def _merge_fills(
     fills: dict[int, list[tuple[str, str, bool]]] = {}
     if not merges or not grid:
         return fills
-    field_of = dict(header.mapped)
     nrows, ncols = len(grid), len(grid[0])
     budget = max_cells
     for (r0, c0), (r1, c1) in merges:
         if r0 <= header.index or r0 >= nrows or c0 >= ncols:
             continue  # title/header merges never spill into data
-        cols = [(c, field_of[c]) for c in range(c0, min(c1, ncols - 1) + 1) if c in field_of]
+        cols = [(c, field) for c, field in header.mapped if c0 <= c <= c1]
         if not cols:
             continue
         text, numeric = _cell_text(grid[r0][c0])
@@ -560,7 +582,7 @@ def _check_xlsx(data: bytes, max_rows: int, max_unpacked_bytes: int, max_entries
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         raise _err_corrupt() from None
     if len(infos) > max_entries:
         raise _err_bomb()
@@ -598,9 +620,9 @@ def _check_xlsx(data: bytes, max_rows: int, max_unpacked_bytes: int, max_entries
         for info in infos:
             if not info.is_dir():
                 _verify_entry(archive, info, max_rows)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+    except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, OSError, RuntimeError):
         raise _err_corrupt() from None
-    except NotImplementedError:
+    except NotImplementedError:  # e.g. a compression method zipfile cannot undo
         raise _err_corrupt() from None
 
 
@@ -632,6 +654,7 @@ _UNIQUE = re.compile(rb'uniqueCount\s*=\s*["\']\s*([0-9]+)')
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([A-Za-z]*)([0-9]*)[\"']")
 _SPACE = frozenset(b" \t\r\n")
+_WHOLE_TAG = re.compile(rb"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")  # '>' may sit inside quotes
 
 
 def _col_number(letters: bytes) -> int:
@@ -658,10 +681,11 @@ def _segments(stream: Any) -> Any:
         else:
             carry = b""  # text without any tag in it
         if len(carry) > _MAX_TAG:
-            end = carry.find(b">")
-            if end < 0:
+            # One tag followed by a long run of text (e.g. base64): keep the tag, drop the text.
+            tag = _WHOLE_TAG.match(carry)
+            if tag is None:
                 raise _err_bomb()  # a single tag over 1 MiB
-            yield carry[: end + 1]
+            yield tag.group()
             carry = b""  # the rest is text up to the next '<'
     if carry:
         yield carry

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import struct
 import zipfile
 import zlib
@@ -21,7 +22,8 @@ from shouwang.registry.tabular import (
     read_table,
 )
 
-DATA = Path("/work/shared/data/registry")
+# the shared sample ledgers (next to the checkout: /work/shared/data/registry); missing data fails
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "registry"
 XLSX = DATA / "ledger.xlsx"
 CSV = DATA / "ledger-gbk.csv"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
@@ -495,8 +497,6 @@ def test_formatted_empty_cells_far_away_are_fine(tmp_path):
 
 def _with_sheet_xml(sheet_data: bytes, tmp_path: Path) -> Path:
     """The sample workbook with sheet1's <sheetData> replaced."""
-    import re
-
     out = tmp_path / "crafted.xlsx"
     with zipfile.ZipFile(XLSX) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in src.namelist():
