@@ -86,7 +86,11 @@ def make_resident(
         r.set_phone(phone)
     r.save()
     household.size = household.members.count()
-    household.save(update_fields=["size"])
+    fields = ["size"]
+    if relation == "head" and household.head_id is None:
+        household.head = r
+        fields.append("head")
+    household.save(update_fields=fields)
     return r
 
 

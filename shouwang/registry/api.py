@@ -1,5 +1,5 @@
 from django.http import HttpResponse
-from ninja import File, Form, Router
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shouwang.accounts.permissions import require
@@ -159,3 +159,46 @@ def export(
     response = HttpResponse(data, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="residents.{format}"'
     return response
+
+
+class PersonIn(Schema):
+    name: str
+    id_type: str = "resident_id"
+    id_number: str
+    phone: str = ""
+    relation: str = "other"
+    residency: str = "registered"
+    presence: str = "present"
+    tags: int = 0
+    medicines: str = ""
+    note: str = ""
+
+
+class PersonPatch(Schema):
+    name: str | None = None
+    phone: str | None = None
+    relation: str | None = None
+    residency: str | None = None
+    presence: str | None = None
+    tags: int | None = None
+    medicines: str | None = None
+    note: str | None = None
+
+
+@router.post(
+    "/households/{household_id}/members",
+    response={201: ResidentOut},
+    summary="Add a person to a household",
+)
+def member_add(request, household_id: int, payload: PersonIn):
+    h = selectors.household_get_for(request.auth, household_id)
+    r = services.resident_create(actor=request.auth, household=h, data=payload.dict())
+    return Status(201, resident_out(selectors.resident_get_for(request.auth, r.pk)))
+
+
+@router.patch("/residents/{resident_id}", response=ResidentOut, summary="Change a person")
+def resident_patch(request, resident_id: int, payload: PersonPatch):
+    r = selectors.resident_get_for(request.auth, resident_id)
+    data = payload.dict(exclude_none=True)
+    services.resident_update(actor=request.auth, resident=r, data=data)
+    return resident_out(selectors.resident_get_for(request.auth, r.pk))

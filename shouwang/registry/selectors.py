@@ -149,7 +149,7 @@ def buildings_overview(
     return list(
         qs.values("id", "name", "compound__name", "grid__name")
         .annotate(
-            households=Count("households", distinct=True),
+            household_count=Count("households", distinct=True),
             people=Count(
                 "households__members",
                 filter=~Q(households__members__presence=Presence.MOVED_OUT),

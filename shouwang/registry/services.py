@@ -8,8 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import can, require
 from shouwang.core.audit import audit
-from shouwang.core.errors import DomainError
-from shouwang.registry.models import Community, District, Household, Presence, Resident, Street
+from shouwang.core.errors import Conflict, DomainError
+from shouwang.registry.models import (
+    CareTag,
+    Community,
+    District,
+    Household,
+    Presence,
+    Relation,
+    Residency,
+    Resident,
+    Street,
+)
 
 REVEAL_FIELDS = {"id_number": "reveal.id_number", "phone": "reveal.phone"}
 
@@ -83,26 +93,6 @@ def may_reveal(user, field: str) -> bool:
     return can(user, REVEAL_FIELDS[field])
 
 
-@transaction.atomic
-def resident_set_presence(*, actor, resident: Resident, presence: str) -> Resident:
-    if presence not in Presence.values:
-        raise DomainError("presence_invalid", _("Unknown presence."))
-    if resident.presence == presence:
-        return resident
-    old = resident.presence
-    resident.presence = presence
-    resident.save(update_fields=["presence", "updated_at"])
-    household_refresh_size(household_id=resident.household_id)
-    audit(
-        actor=actor,
-        action="resident.presence",
-        community=resident.community_id,
-        target=resident,
-        summary=f"{old} -> {presence}",
-    )
-    return resident
-
-
 def household_refresh_size(*, household_id: int) -> None:
     size = (
         Resident.objects.filter(household_id=household_id)
@@ -122,3 +112,152 @@ def households_recount(*, community: Community) -> int:
             Household.objects.filter(pk=h.pk).update(size=h.n)
             changed += 1
     return changed
+
+
+# --- people --------------------------------------------------------------------------------
+
+EDITABLE = ("name", "phone", "relation", "residency", "presence", "tags", "medicines", "note")
+
+
+def _clean_person(data: dict, *, today=None) -> dict:
+    """Validate person fields with the same rules as the import; raise one DomainError that
+    names every bad field."""
+    from shouwang.registry.validation import InvalidValue, check_id, check_mobile, check_name
+
+    clean, errors = {}, {}
+    if "name" in data:
+        try:
+            clean["name"] = check_name(data["name"])
+        except InvalidValue as e:
+            errors["name"] = e.message
+    if "phone" in data:
+        try:
+            clean["phone"] = check_mobile(data["phone"] or "")
+        except InvalidValue as e:
+            errors["phone"] = e.message
+    if "id_number" in data:
+        try:
+            clean["id_info"] = check_id(
+                data["id_number"], id_type=data.get("id_type") or "resident_id", today=today
+            )
+        except InvalidValue as e:
+            errors["id_number" if e.field != "id_type" else "id_type"] = e.message
+    for key, choices in (("relation", Relation), ("residency", Residency), ("presence", Presence)):
+        if key in data:
+            if data[key] not in choices.values:
+                errors[key] = _("Choose one of the listed values.")
+            else:
+                clean[key] = data[key]
+    if "tags" in data:
+        bits = int(data["tags"] or 0)
+        if bits < 0 or bits & ~sum(t.value for t in CareTag):
+            errors["tags"] = _("Unknown care tag.")
+        clean["tags"] = bits
+    for key in ("medicines", "note"):
+        if key in data:
+            clean[key] = (data[key] or "").strip()[:200]
+    if errors:
+        raise DomainError(
+            "invalid_input",
+            _("Some fields need fixing: %(fields)s") % {"fields": ", ".join(errors)},
+            fields=errors,
+        )
+    return clean
+
+
+@transaction.atomic
+def resident_create(*, actor, household: Household, data: dict) -> Resident:
+    """Add a person to a household (a newborn, a new tenant): the import's rules, one person."""
+    require(actor, "ledger.edit")
+    clean = _clean_person(
+        {**data, "name": data.get("name", ""), "id_number": data.get("id_number", "")}
+    )
+    info = clean.pop("id_info")
+    r = Resident(
+        community_id=household.community_id,
+        household=household,
+        id_type=info.id_type,
+        sex=info.sex,
+        birth_date=info.birth_date,
+        relation=clean.get("relation", Relation.OTHER),
+        residency=clean.get("residency", Residency.REGISTERED),
+        presence=clean.get("presence", Presence.PRESENT),
+        tags=clean.get("tags", 0),
+        name=clean["name"],
+        medicines=clean.get("medicines", ""),
+        note=clean.get("note", ""),
+    )
+    r.set_id_number(info.number)
+    if Resident.objects.filter(
+        community_id=household.community_id, id_number_index=r.id_number_index
+    ).exists():
+        raise Conflict(
+            "id_duplicate",
+            _("A person with this ID number is already in the ledger. Search for them instead."),
+            fields={"id_number": _("Already registered.")},
+        )
+    r.set_phone(clean.get("phone", ""))
+    if r.relation == Relation.HEAD and household.head_id:
+        raise Conflict(
+            "head_exists",
+            _("This household has a head already."),
+            fields={"relation": _("Choose another relation.")},
+        )
+    r.save()
+    if r.relation == Relation.HEAD:
+        household.head = r
+        household.save(update_fields=["head"])
+    _household_refresh_contact(household)
+    household_refresh_size(household_id=household.pk)
+    audit(
+        actor=actor,
+        action="resident.create",
+        community=household.community_id,
+        target=r,
+        summary=f"{r.name} into household {household.pk}",
+    )
+    return r
+
+
+@transaction.atomic
+def resident_update(*, actor, resident: Resident, data: dict) -> Resident:
+    require(actor, "ledger.edit")
+    clean = _clean_person({k: v for k, v in data.items() if k in EDITABLE})
+    changed = []
+    if "phone" in clean:
+        phone = clean.pop("phone")
+        if phone != resident.phone:
+            resident.set_phone(phone)
+            changed += ["phone_enc", "phone_index", "phone_masked", "phone_tail"]
+    for key, value in clean.items():
+        if getattr(resident, key) != value:
+            setattr(resident, key, value)
+            changed.append(key)
+    if not changed:
+        return resident
+    if "relation" in changed and resident.relation == Relation.HEAD:
+        Household.objects.filter(pk=resident.household_id).update(head=resident)
+    # Which fields changed, never their values: the summary is read by people without reveal.
+    resident.save(update_fields=[*changed, "updated_at"])
+    household = Household.objects.get(pk=resident.household_id)
+    _household_refresh_contact(household)
+    household_refresh_size(household_id=household.pk)
+    fields = sorted({"phone" if c.startswith("phone") else c for c in changed})
+    audit(
+        actor=actor,
+        action="resident.update",
+        community=resident.community_id,
+        target=resident,
+        summary="changed: " + ", ".join(fields),
+    )
+    return resident
+
+
+def _household_refresh_contact(household: Household) -> None:
+    members = list(household.members.exclude(phone_enc="").order_by("id"))
+    contact = next((m for m in members if m.pk == household.head_id), None) or (
+        members[0] if members else None
+    )
+    household.contact_phone_enc = contact.phone_enc if contact else ""
+    household.contact_phone_masked = contact.phone_masked if contact else ""
+    household.save(update_fields=["contact_phone_enc", "contact_phone_masked"])

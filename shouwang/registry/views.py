@@ -19,6 +19,7 @@ from shouwang.core.views import capability_required
 from shouwang.grids.selectors import grids_for
 from shouwang.registry import selectors, services
 from shouwang.registry.exporter import registry_export
+from shouwang.registry.forms import PersonEditForm, PersonForm
 from shouwang.registry.importer import registry_import
 from shouwang.registry.models import CareTag, Community, Presence
 from shouwang.registry.tabular import TableError
@@ -249,3 +250,59 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("ledger.edit")
+def member_add(request, pk: int):
+    h = selectors.household_get_for(request.user, pk)
+    form = PersonForm(request.POST or None, initial={"relation": "other"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resident_create(actor=request.user, household=h, data=form.service_data())
+        except DomainError as e:
+            form.add_domain_errors(e.fields or {"__all__": e.message})
+        else:
+            messages.success(request, _("Added."))
+            return redirect("registry:household", pk=h.pk)
+    return render(
+        request,
+        "registry/person_form.html",
+        {"form": form, "h": h, "adding": True},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("ledger.edit")
+def resident_edit(request, pk: int):
+    r = selectors.resident_get_for(request.user, pk)
+    initial = {
+        "name": r.name,
+        "phone": r.phone_masked,
+        "relation": r.relation,
+        "residency": r.residency,
+        "presence": r.presence,
+        "tags": [t.value for t in CareTag if r.tags & t.value],
+        "medicines": r.medicines,
+        "note": r.note,
+    }
+    form = PersonEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        # The phone field shows the masked value; leaving it untouched keeps the number.
+        if data.get("phone") == r.phone_masked:
+            data.pop("phone")
+        try:
+            services.resident_update(actor=request.user, resident=r, data=data)
+        except DomainError as e:
+            form.add_domain_errors(e.fields or {"__all__": e.message})
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:household", pk=r.household_id)
+    return render(
+        request,
+        "registry/person_form.html",
+        {"form": form, "h": r.household, "person": r, "adding": False},
+        status=400 if form.errors else 200,
+    )
