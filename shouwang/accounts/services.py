@@ -53,7 +53,12 @@ def login_authenticate(*, request, username: str, password: str) -> User:
     login_check_lock(username=username, address=address)
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
-        LoginFailure.objects.create(username=username.strip().lower(), address=address)
+        name = username.strip().lower()
+        LoginFailure.objects.create(username=name, address=address)
+        # Keep the table small: only the last day matters to either limit.
+        LoginFailure.objects.filter(
+            username=name, at__lt=timezone.now() - timedelta(days=1)
+        ).delete()
         raise DomainError(
             "login_failed", _("Wrong user name or password. Check both and try again.")
         )

@@ -14,13 +14,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shouwang.core import crypto
 from shouwang.core.audit import audit
+from shouwang.core.errors import Conflict
 from shouwang.registry import tabular
 from shouwang.registry.models import (
     Building,
@@ -363,8 +364,9 @@ class _Places:
 
     def create(self) -> None:
         community = self.community
+        # A name like 七莘宅基 or 某某村 is a self-built homestead; the admin can change the kind.
         homestead_words = ("宅基", "自建", "村")
-        for objs in [
+        new = Compound.objects.bulk_create(
             [
                 Compound(
                     community=community,
@@ -375,9 +377,9 @@ class _Places:
                 )
                 for name in self.new_compounds
             ]
-        ]:
-            for obj in Compound.objects.bulk_create(objs):
-                self.compounds[obj.name] = obj
+        )
+        for obj in new:
+            self.compounds[obj.name] = obj
         created = Building.objects.bulk_create(
             [
                 Building(community=community, compound=self.compounds[c], name=b)
@@ -495,16 +497,27 @@ def registry_import(
     report.rejected.sort(key=lambda p: (p.row, p.column))
 
     if commit:
-        with transaction.atomic():
-            _write(
-                actor=actor,
-                community=community,
-                report=report,
-                places=places,
-                households=households,
-                existing=existing,
-                progress=(lambda i: progress(total + i, total * 2)) if progress else None,
-            )
+        try:
+            with transaction.atomic():
+                _write(
+                    actor=actor,
+                    community=community,
+                    report=report,
+                    places=places,
+                    households=households,
+                    existing=existing,
+                    progress=(lambda i: progress(total + i, total * 2)) if progress else None,
+                )
+        except IntegrityError as exc:
+            # Another import or edit wrote the same people or places meanwhile; nothing of
+            # this one was kept, and a fresh check will see the other's rows.
+            raise Conflict(
+                "import_conflict",
+                _(
+                    "The ledger changed while this file was being imported; nothing was written. "
+                    "Check the file again and import it."
+                ),
+            ) from exc
         report.committed = True
     if progress:
         progress(total * (2 if commit else 1), total * (2 if commit else 1))
@@ -531,21 +544,18 @@ def _group_households(entries, checker, places, existing):
             if relation == Relation.HEAD or (not relation and place not in current):
                 current[place] = number
             continue
-        if isinstance(current.get(p.place), int):
-            if p.relation == Relation.HEAD:
-                pass
-            else:
-                checker.problem(
-                    p.row,
-                    "relation",
-                    "head_rejected",
-                    _(
-                        "The head of this household (row %(row)s) was rejected. Correct that row "
-                        "and import again."
-                    )
-                    % {"row": current[p.place]},
+        if isinstance(current.get(p.place), int) and p.relation != Relation.HEAD:
+            checker.problem(
+                p.row,
+                "relation",
+                "head_rejected",
+                _(
+                    "The head of this household (row %(row)s) was rejected. Correct that row "
+                    "and import again."
                 )
-                continue
+                % {"row": current[p.place]},
+            )
+            continue
         ex = existing.get(p.index)
         place_dwelling = places.dwellings.get(p.place)
         if ex is not None and (place_dwelling is None or ex[2] != place_dwelling.pk):
@@ -606,14 +616,11 @@ def _write(*, actor, community, report, places, households, existing, progress):
 
     to_create: list[Resident] = []
     to_update: list[Resident] = []
-    heads: dict[int, _Person] = {}
     touched_households: set[int] = set()
     done = 0
     for plan in households:
         dwelling = places.dwellings[plan.place]
         for p in plan.members:
-            if p.relation == Relation.HEAD:
-                heads[plan.existing_id] = p
             digest = _digest(p, dwelling.pk)
             ex = existing.get(p.index)
             if ex is not None and ex[3] == digest and ex[1] == plan.existing_id:
@@ -680,7 +687,7 @@ def _write(*, actor, community, report, places, households, existing, progress):
     report.updated = len(to_update)
 
     if touched_households:
-        _refresh_households(community, touched_households, heads)
+        _refresh_households(touched_households)
     audit(
         actor=actor,
         action="registry.import",
@@ -694,7 +701,7 @@ def _write(*, actor, community, report, places, households, existing, progress):
     )
 
 
-def _refresh_households(community, household_ids: set[int], heads: dict[int, _Person]) -> None:
+def _refresh_households(household_ids: set[int]) -> None:
     """Recompute head, contact phone and size of the households an import touched."""
     ids = list(household_ids)
     for start in range(0, len(ids), 900):

@@ -228,3 +228,20 @@ def test_gbk_csv_and_utf8_bom_csv_read_the_same(community, tmp_path, ids):
     )
     assert a.accepted_rows == b.accepted_rows == 1
     assert (a.encoding, b.encoding) == ("gb18030", "utf-8-sig")
+
+
+def test_a_concurrent_writer_gives_a_clear_conflict_and_nothing_is_kept(community, tmp_path, ids):
+    from django.db import IntegrityError
+
+    from shouwang.core.errors import Conflict
+
+    path = write_csv(
+        tmp_path, [["华美小区", "1号楼", "1单元", "101", "户主", "甲", ids[0], "", ""]]
+    )
+    with mock.patch.object(Resident.objects, "bulk_create", side_effect=IntegrityError("dup")):
+        with pytest.raises(Conflict) as exc:
+            registry_import(
+                actor=None, community=community, source=path, filename="x.csv", commit=True
+            )
+    assert exc.value.code == "import_conflict"
+    assert not Household.objects.exists() and not community.compounds.exists()

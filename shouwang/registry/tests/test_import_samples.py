@@ -8,8 +8,7 @@ import pytest
 from shouwang.registry.importer import registry_import
 from shouwang.registry.models import Household, Resident
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "registry"
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"sample data not found at {DATA}")
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")

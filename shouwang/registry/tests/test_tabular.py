@@ -22,8 +22,8 @@ from shouwang.registry.tabular import (
     read_table,
 )
 
-# the shared sample ledgers (next to the checkout: /work/shared/data/registry); missing data fails
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "registry"
+# copies of shared/data/registry, kept in the repository so every clean clone has them
+DATA = Path(__file__).resolve().parent / "data"
 XLSX = DATA / "ledger.xlsx"
 CSV = DATA / "ledger-gbk.csv"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
