@@ -63,3 +63,15 @@ def ledger(community, other_community, grid_a, grid_b):
         "r3": t.make_resident(h3, name="赵五", phone="+8613700002222"),
         "ro": t.make_resident(ho, name="王外人", phone="+8613900003333"),
     }
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher_and_english(settings):
+    """The production hasher costs ~0.5 s per password: tests use a fast one. Messages built
+    outside a request are checked in their English source form; pages follow the request's
+    language as in production."""
+    from django.utils import translation
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with translation.override("en"):
+        yield

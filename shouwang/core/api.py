@@ -42,7 +42,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def validation_error(request, exc: ValidationError):
         fields = {}
         for err in exc.errors:
-            loc = [str(x) for x in err.get("loc", []) if x not in ("body", "query", "path", "form")]
+            loc = [str(x) for x in err.get("loc", [])]
+            # ("body", "payload", "reason") → "reason": the body parameter's Python name is ours,
+            # not the client's, and an empty value names the field the same way.
+            if loc[:1] == ["body"] and len(loc) > 2:
+                loc = loc[2:]
+            loc = [x for x in loc if x not in ("body", "query", "path", "form")]
             fields[".".join(loc) or "request"] = err.get("msg", "")
         return api.create_response(
             request,

@@ -379,7 +379,7 @@ def _build_community(*, community: Community, seed: int, today: date, progress=N
 def demo_build(
     *, scale: int = 1, seed: int = 2022, today: date | None = None, log=print
 ) -> list[tuple[str, str]]:
-    """Builds `scale` communities; returns the demo logins as (username, role label)."""
+    """Builds `scale` communities; returns the demo logins as (username, role)."""
     today = today or date(2022, 4, 10)
     street = street_ensure(
         district_code="DEMO", district_name="闵行区（示范）", code="DEMO-HC", name="华漕镇（示范）"
@@ -420,7 +420,7 @@ def _demo_users(community: Community, grids: list[Grid]) -> list[tuple[str, str]
         u = User(username=username, role=role, community=community, display_name=display, **extra)
         u.set_password(DEMO_PASSWORD)
         u.save()
-        logins.append((username, u.get_role_display()))
+        logins.append((username, role))
         return u
 
     for username, role, display in STAFF:
@@ -437,5 +437,5 @@ def _demo_users(community: Community, grids: list[Grid]) -> list[tuple[str, str]
     )
     district.set_password(DEMO_PASSWORD)
     district.save()
-    logins.append(("district", district.get_role_display()))
+    logins.append(("district", Role.DISTRICT))
     return logins

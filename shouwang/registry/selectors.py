@@ -100,7 +100,9 @@ def community_overview(user) -> dict:
         away=Count("id", filter=Q(presence=Presence.AWAY)),
         hospital=Count("id", filter=Q(presence=Presence.HOSPITAL)),
     )
-    threshold = user.community.large_household_threshold if user.community_id else 6
+    threshold = (
+        user.community.large_household_threshold if getattr(user, "community_id", None) else 6
+    )
     htotals = households.aggregate(
         households=Count("id"), large=Count("id", filter=Q(size__gte=threshold))
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import can
+from shouwang.core import crypto
 from shouwang.core.errors import DomainError
 from shouwang.core.models import AuditEvent
 from shouwang.core.views import capability_required
@@ -77,6 +78,8 @@ def household(request, pk: int):
     members = list(h.members.all())
     members.sort(key=lambda m: (m.relation != "head", m.id))
     revealed = request.session.pop(f"revealed:{h.pk}", None)
+    if revealed:
+        revealed["value"] = crypto.decrypt(revealed["value"])
     return render(
         request,
         "registry/household.html",
@@ -108,10 +111,11 @@ def reveal(request, pk: int):
         messages.error(request, e.message)
     else:
         # Shown once, on the next page view only.
+        # Shown once; encrypted like every stored value, as sessions live in the database.
         request.session[f"revealed:{resident.household_id}"] = {
             "resident": resident.pk,
             "field": field,
-            "value": value,
+            "value": crypto.encrypt(value),
         }
     return redirect("registry:household", pk=resident.household_id)
 

@@ -6,16 +6,24 @@ wrong capability would agree with itself.
 
 Default deny: a URL that is not in EXPECTED fails `test_every_url_has_a_policy`, so a new page or
 API route cannot ship without someone deciding who may open it.
+
+Keys are URL names for Django views and "METHOD route" for django-ninja operations: ninja adds one
+Django URL pattern per operation, so GET and PATCH on one path are two entries with two policies.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from ninja.operation import PathView
+
+from shouwang.core.testing import valid_id
 
 PERSONAS = (
     "admin",
@@ -44,26 +52,29 @@ EXPORT = frozenset({"admin", "staff", "grid_leader", "outsider"})
 IMPORT = frozenset({"admin", "staff", "outsider"})
 ROLLUP = frozenset({"admin", "district", "outsider"})
 AUDIT = frozenset({"admin", "outsider"})
+# Adding and changing people: the scope check keeps the outsider out of our rows (404).
+EDIT = frozenset({"admin", "staff"})
 
 REVEAL_BODY = {"field": "phone", "reason": "核酸漏检回访"}
-CSV_LEDGER = "小区,楼栋,单元,门牌号,与户主关系,姓名,身份证号,手机号\n华美小区,1号楼,1单元,101,户主,测试人,{id},13811112222\n"
+CSV_LEDGER = (
+    "小区,楼栋,单元,门牌号,与户主关系,姓名,身份证号,手机号\n"
+    "华美小区,1号楼,1单元,101,户主,测试人,{id},13811112222\n"
+)
 
 
 @dataclass(frozen=True)
 class Policy:
     allowed: frozenset[str] | str
-    method: str = "GET"
+    method: str = "GET"  # for ninja operations, the method in the key
     # Ledger rows (keys of the `ledger` fixture, or "grid_a") for the route's path parameters.
     params: dict[str, str] = field(default_factory=dict)
     data: str | None = None  # a key of BODIES
     # Every caller gets this status (for routes that are not pages, such as the API root).
     status: int | None = None
-    # POST-only views must refuse GET with 405 for everyone.
+    # POST-only views must refuse GET with 405 for everyone (found by itself for ninja routes).
     post_only: bool = False
 
 
-# Keys: the URL name for Django views, the route for django-ninja operations (their names are
-# just function names and may change without anyone noticing).
 EXPECTED: dict[str, Policy] = {
     # --- public ---------------------------------------------------------------------------
     "healthz": Policy(PUBLIC),
@@ -82,6 +93,8 @@ EXPECTED: dict[str, Policy] = {
         OWN_ROWS_VIEW, method="POST", params={"pk": "r1"}, data="reveal_form", post_only=True
     ),
     "registry:household": Policy(OWN_ROWS_VIEW, params={"pk": "h1"}),
+    "registry:member_add": Policy(EDIT, params={"pk": "h1"}),
+    "registry:resident_edit": Policy(EDIT, params={"pk": "r1"}),
     "registry:import": Policy(IMPORT),
     "registry:export": Policy(EXPORT),
     "registry:rollup": Policy(ROLLUP),
@@ -89,26 +102,28 @@ EXPECTED: dict[str, Policy] = {
     "grids:list": Policy(LEDGER_VIEW),
     "grids:detail": Policy(OWN_ROWS_VIEW, params={"pk": "grid_a"}),
     # --- API ------------------------------------------------------------------------------
-    "api/v1/accounts/me": Policy(EVERYONE_SIGNED_IN),
-    "api/v1/registry/overview": Policy(LEDGER_VIEW),
-    "api/v1/registry/residents": Policy(SEARCH),
-    "api/v1/registry/residents/<resident_id>": Policy(
+    "GET api/v1/accounts/me": Policy(EVERYONE_SIGNED_IN),
+    "GET api/v1/registry/overview": Policy(LEDGER_VIEW),
+    "GET api/v1/registry/residents": Policy(SEARCH),
+    "GET api/v1/registry/residents/<resident_id>": Policy(
         frozenset({"admin", "staff", "grid_leader", "guard", "sampler"}),
         params={"resident_id": "r1"},
     ),
-    "api/v1/registry/residents/<resident_id>/reveal": Policy(
-        OWN_ROWS_VIEW,
-        method="POST",
-        params={"resident_id": "r1"},
-        data="reveal_json",
-        post_only=True,
+    "PATCH api/v1/registry/residents/<resident_id>": Policy(
+        EDIT, params={"resident_id": "r1"}, data="patch_json"
     ),
-    "api/v1/registry/households/<household_id>": Policy(
+    "POST api/v1/registry/residents/<resident_id>/reveal": Policy(
+        OWN_ROWS_VIEW, params={"resident_id": "r1"}, data="reveal_json"
+    ),
+    "GET api/v1/registry/households/<household_id>": Policy(
         OWN_ROWS_VIEW, params={"household_id": "h1"}
     ),
-    "api/v1/registry/import": Policy(IMPORT, method="POST", data="import_csv", post_only=True),
-    "api/v1/registry/export": Policy(EXPORT),
-    "api/v1/grids/": Policy(LEDGER_VIEW),
+    "POST api/v1/registry/households/<household_id>/members": Policy(
+        EDIT, params={"household_id": "h1"}, data="person_json"
+    ),
+    "POST api/v1/registry/import": Policy(IMPORT, data="import_csv"),
+    "GET api/v1/registry/export": Policy(EXPORT),
+    "GET api/v1/grids/": Policy(LEDGER_VIEW),
 }
 
 # Served by WhiteNoise in front of the URL resolver, so they are not URL patterns.
@@ -117,8 +132,30 @@ STATIC_PATHS = ["/static/css/app.css"]
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
+@dataclass(frozen=True)
+class Route:
+    route: str
+    # For ninja operations: this operation's methods, and every method its path answers.
+    methods: tuple[str, ...] = ()
+    path_methods: frozenset[str] = frozenset()
+
+
+def _ninja_operation(pattern: URLPattern):
+    """The PathView behind a django-ninja URL pattern, and the operation the pattern is named for."""
+    if not callable(pattern.callback) or not hasattr(pattern.callback, "__closure__"):
+        return None, None
+    closure = inspect.getclosurevars(pattern.callback).nonlocals
+    view = closure.get("self")
+    if not isinstance(view, PathView):
+        return None, None
+    for op in view.operations:
+        if (getattr(op, "url_name", None) or op.view_func.__name__) == pattern.name:
+            return view, op
+    raise AssertionError(f"no ninja operation is named {pattern.name!r}")
+
+
 def walk(patterns, prefix: str = "", namespace: str | None = None):
-    """Yield (key, route) for every URL pattern, through every include()."""
+    """Yield (key, Route) for every URL pattern, through every include()."""
     for p in patterns:
         if isinstance(p, URLResolver):
             ns = namespace
@@ -127,13 +164,19 @@ def walk(patterns, prefix: str = "", namespace: str | None = None):
             yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
         elif isinstance(p, URLPattern):
             route = prefix + str(p.pattern)
-            name = f"{namespace}:{p.name}" if namespace and p.name else p.name
-            is_ninja = route.startswith("api/")
-            yield (route if is_ninja or not name else name), route
+            view, op = _ninja_operation(p)
+            if op is not None:
+                methods = tuple(sorted(op.methods))
+                every = frozenset(m for o in view.operations for m in o.methods)
+                yield f"{','.join(methods)} {route}", Route(route, methods, every)
+            elif route.startswith("api/") or not p.name:
+                yield route, Route(route)
+            else:
+                yield (f"{namespace}:{p.name}" if namespace else p.name), Route(route)
 
 
-def project_urls() -> dict[str, str]:
-    urls: dict[str, str] = {}
+def project_urls() -> dict[str, Route]:
+    urls: dict[str, Route] = {}
     for key, route in walk(get_resolver().url_patterns):
         assert key not in urls, f"two URL patterns share the key {key!r}"
         urls[key] = route
@@ -152,10 +195,17 @@ def test_every_url_has_a_policy():
 
 
 def test_every_path_parameter_has_a_value():
-    for key, route in project_urls().items():
-        names = _PARAM.findall(route)
+    for key, r in project_urls().items():
+        names = _PARAM.findall(r.route)
         assert sorted(names) == sorted(EXPECTED[key].params), f"{key}: parameters {names}"
-        assert "^" not in route and "(?P" not in route, f"{key}: regex routes are not walked"
+        assert "^" not in r.route and "(?P" not in r.route, f"{key}: regex routes are not walked"
+
+
+def test_ninja_operations_are_found():
+    """The walk must see the methods of ninja operations, or API keys would silently merge."""
+    urls = project_urls()
+    assert urls["PATCH api/v1/registry/residents/<resident_id>"].path_methods == {"GET", "PATCH"}
+    assert urls["POST api/v1/registry/import"].methods == ("POST",)
 
 
 @pytest.fixture(autouse=True)
@@ -170,30 +220,38 @@ def _concrete(route: str, policy: Policy, rows: dict) -> str:
     return "/" + _PARAM.sub(lambda m: str(rows[policy.params[m.group(1)]].pk), route)
 
 
-def _request(client, url: str, policy: Policy, method: str | None = None):
-    method = method or policy.method
+def _request(client, url: str, policy: Policy, method: str):
     if method == "GET":
         return client.get(url)
     if policy.data == "reveal_form":
         return client.post(url, REVEAL_BODY)
-    if policy.data == "reveal_json":
-        return client.post(url, json.dumps(REVEAL_BODY), content_type="application/json")
+    if policy.data in JSON_BODIES:
+        body = JSON_BODIES[policy.data]()
+        return client.generic(method, url, json.dumps(body), content_type="application/json")
     if policy.data == "import_csv":
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        from shouwang.core.testing import valid_id
-
         upload = SimpleUploadedFile(
             "ledger.csv", CSV_LEDGER.format(id=valid_id()).encode(), content_type="text/csv"
         )
         return client.post(url, {"file": upload})
+    assert method == "POST", f"no body for {method} {url}"
     return client.post(url)
+
+
+def _person():
+    return {"name": "新生儿", "id_number": valid_id(), "relation": "child"}
+
+
+JSON_BODIES = {
+    "reveal_json": lambda: REVEAL_BODY,
+    "patch_json": lambda: {"note": "矩阵测试"},
+    "person_json": _person,
+}
 
 
 def _verdict(key: str, policy: Policy, persona: str, resp) -> str | None:
     """None when the response fits the policy, else what is wrong."""
     code = resp.status_code
-    is_api = key.startswith("api/")
+    is_api = "api/" in key
     if code >= 500:
         return f"server error {code}"
     if policy.status is not None:
@@ -222,20 +280,22 @@ def _verdict(key: str, policy: Policy, persona: str, resp) -> str | None:
 @pytest.mark.parametrize("persona", [*PERSONAS, ANONYMOUS])
 def test_permission_matrix(client, personas, ledger, grid_a, persona):
     rows = {**ledger, "grid_a": grid_a}
+    client.raise_request_exception = False  # a crash is a 500 in the report, not an abort
     if persona != ANONYMOUS:
         client.force_login(personas[persona])
     problems = []
-    for key, route in sorted(project_urls().items()):
+    for key, r in sorted(project_urls().items()):
         policy = EXPECTED[key]
-        url = _concrete(route, policy, rows)
-        if policy.post_only:
-            resp = _request(client, url, policy, method="GET")
+        url = _concrete(r.route, policy, rows)
+        method = r.methods[0] if r.methods else policy.method
+        if policy.post_only or (r.path_methods and "GET" not in r.path_methods):
+            resp = _request(client, url, policy, "GET")
             if resp.status_code != 405:
-                problems.append(f"GET {url} ({key}): POST-only, GET gave {resp.status_code}")
-        resp = _request(client, url, policy)
+                problems.append(f"GET {url} ({key}): not a GET route, gave {resp.status_code}")
+        resp = _request(client, url, policy, method)
         wrong = _verdict(key, policy, persona, resp)
         if wrong:
-            problems.append(f"{policy.method} {url} ({key}): {wrong}")
+            problems.append(f"{method} {url} ({key}): {wrong}")
         if key == "accounts:logout" and persona != ANONYMOUS:
             # Signing out is the point of that URL; sign in again for the rest of the walk.
             client.force_login(personas[persona])

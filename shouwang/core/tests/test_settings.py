@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def run(env_extra, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUWANG_")}
     env.pop("DATABASE_URL", None)
+    # The browser tests' conftest sets this for Playwright; a deployment never has it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "shouwang.cli", *args],

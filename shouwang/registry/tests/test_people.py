@@ -15,9 +15,16 @@ from shouwang.registry.services import resident_create, resident_update
 def test_add_a_newborn_derives_sex_and_birth_date(personas, ledger):
     h = ledger["h1"]
     number = t.valid_id(date(2022, 3, 1), sex="F")
-    r = resident_create(actor=personas["staff"], household=h,
-                        data={"name": "小宝", "id_number": number, "relation": "child",
-                              "tags": int(CareTag.INFANT)})
+    r = resident_create(
+        actor=personas["staff"],
+        household=h,
+        data={
+            "name": "小宝",
+            "id_number": number,
+            "relation": "child",
+            "tags": int(CareTag.INFANT),
+        },
+    )
     assert (r.sex, r.birth_date) == ("F", date(2022, 3, 1))
     assert Household.objects.get(pk=h.pk).size == 3
     e = AuditEvent.objects.get(action="resident.create")
@@ -26,19 +33,28 @@ def test_add_a_newborn_derives_sex_and_birth_date(personas, ledger):
 
 def test_bad_fields_are_all_named(personas, ledger):
     with pytest.raises(DomainError) as exc:
-        resident_create(actor=personas["admin"], household=ledger["h1"],
-                        data={"name": "", "id_number": "123", "phone": "021-64001234"})
+        resident_create(
+            actor=personas["admin"],
+            household=ledger["h1"],
+            data={"name": "", "id_number": "123", "phone": "021-64001234"},
+        )
     assert set(exc.value.fields) == {"name", "id_number", "phone"}
 
 
 def test_duplicate_id_and_second_head_are_conflicts(personas, ledger):
     with pytest.raises(Conflict) as exc:
-        resident_create(actor=personas["admin"], household=ledger["h2"],
-                        data={"name": "重复", "id_number": ledger["r1"].id_number})
+        resident_create(
+            actor=personas["admin"],
+            household=ledger["h2"],
+            data={"name": "重复", "id_number": ledger["r1"].id_number},
+        )
     assert exc.value.code == "id_duplicate"
     with pytest.raises(Conflict) as exc:
-        resident_create(actor=personas["admin"], household=ledger["h1"],
-                        data={"name": "二号户主", "id_number": t.valid_id(), "relation": "head"})
+        resident_create(
+            actor=personas["admin"],
+            household=ledger["h1"],
+            data={"name": "二号户主", "id_number": t.valid_id(), "relation": "head"},
+        )
     assert exc.value.code == "head_exists"
 
 
@@ -61,36 +77,61 @@ def test_moving_out_shrinks_the_household_and_phone_change_moves_the_contact(per
 
 
 def test_unchanged_update_writes_nothing(personas, ledger):
-    resident_update(actor=personas["staff"], resident=ledger["r1"],
-                    data={"name": ledger["r1"].name})
+    resident_update(
+        actor=personas["staff"], resident=ledger["r1"], data={"name": ledger["r1"].name}
+    )
     assert not AuditEvent.objects.filter(action="resident.update").exists()
 
 
 def test_add_and_edit_over_http(client, personas, ledger):
     client.force_login(personas["staff"])
     h = ledger["h2"]
-    resp = client.post(f"/households/{h.pk}/members/new/", {
-        "name": "新租客", "id_type": "resident_id", "id_number": "1234", "phone": "",
-        "relation": "other", "residency": "tenant", "presence": "present", "tags": [],
-    })
+    resp = client.post(
+        f"/households/{h.pk}/members/new/",
+        {
+            "name": "新租客",
+            "id_type": "resident_id",
+            "id_number": "1234",
+            "phone": "",
+            "relation": "other",
+            "residency": "tenant",
+            "presence": "present",
+            "tags": [],
+        },
+    )
     assert resp.status_code == 400
     assert "id_number" in resp.context["form"].errors
     number = t.valid_id()
-    resp = client.post(f"/households/{h.pk}/members/new/", {
-        "name": "新租客", "id_type": "resident_id", "id_number": number, "phone": "13800001234",
-        "relation": "other", "residency": "tenant", "presence": "present",
-        "tags": [str(int(CareTag.NO_SMARTPHONE))],
-    })
+    resp = client.post(
+        f"/households/{h.pk}/members/new/",
+        {
+            "name": "新租客",
+            "id_type": "resident_id",
+            "id_number": number,
+            "phone": "13800001234",
+            "relation": "other",
+            "residency": "tenant",
+            "presence": "present",
+            "tags": [str(int(CareTag.NO_SMARTPHONE))],
+        },
+    )
     assert resp.status_code == 302
     person = h.members.get(name="新租客")
     assert person.tags == CareTag.NO_SMARTPHONE
     page = client.get(f"/residents/{person.pk}/edit/")
     assert page.status_code == 200
     assert "13800001234" not in page.content.decode(), "the edit form shows the phone masked"
-    resp = client.post(f"/residents/{person.pk}/edit/", {
-        "name": "新租客", "phone": person.phone_masked, "relation": "other",
-        "residency": "tenant", "presence": "away", "tags": [],
-    })
+    resp = client.post(
+        f"/residents/{person.pk}/edit/",
+        {
+            "name": "新租客",
+            "phone": person.phone_masked,
+            "relation": "other",
+            "residency": "tenant",
+            "presence": "away",
+            "tags": [],
+        },
+    )
     assert resp.status_code == 302
     person.refresh_from_db()
     assert (person.presence, person.tags, person.phone) == ("away", 0, "+8613800001234")
@@ -100,20 +141,34 @@ def test_api_add_and_patch(client, personas, ledger):
     token = token_create(user=personas["admin"])
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     h = ledger["h3"]
-    resp = client.post(f"/api/v1/registry/households/{h.pk}/members",
-                       {"name": "接口人", "id_number": t.valid_id(), "relation": "spouse"},
-                       content_type="application/json", **auth)
+    resp = client.post(
+        f"/api/v1/registry/households/{h.pk}/members",
+        {"name": "接口人", "id_number": t.valid_id(), "relation": "spouse"},
+        content_type="application/json",
+        **auth,
+    )
     assert resp.status_code == 201, resp.content
     rid = resp.json()["id"]
-    resp = client.patch(f"/api/v1/registry/residents/{rid}", {"phone": "12345"},
-                        content_type="application/json", **auth)
+    resp = client.patch(
+        f"/api/v1/registry/residents/{rid}",
+        {"phone": "12345"},
+        content_type="application/json",
+        **auth,
+    )
     assert resp.status_code == 400
     assert resp.json()["error"]["fields"].keys() == {"phone"}
-    resp = client.patch(f"/api/v1/registry/residents/{rid}", {"presence": "hospital"},
-                        content_type="application/json", **auth)
+    resp = client.patch(
+        f"/api/v1/registry/residents/{rid}",
+        {"presence": "hospital"},
+        content_type="application/json",
+        **auth,
+    )
     assert resp.json()["presence"] == "hospital"
     other = ledger["ho"]
-    resp = client.post(f"/api/v1/registry/households/{other.pk}/members",
-                       {"name": "越界", "id_number": t.valid_id()},
-                       content_type="application/json", **auth)
+    resp = client.post(
+        f"/api/v1/registry/households/{other.pk}/members",
+        {"name": "越界", "id_number": t.valid_id()},
+        content_type="application/json",
+        **auth,
+    )
     assert resp.status_code == 404
