@@ -6,9 +6,6 @@ import itertools
 import random
 from datetime import date
 
-from shouwang.core import crypto
-from shouwang.core.masking import mask_middle
-
 _seq = itertools.count(1)
 PASSWORD = "test-pass-123"
 
@@ -78,12 +75,8 @@ def make_resident(
     r = Resident(
         community_id=household.community_id, household=household, name=name, relation=relation, **kw
     )
-    r.id_number_enc = crypto.encrypt(id_number)
-    r.id_number_index = crypto.blind_index("id", id_number)
-    r.id_number_masked = mask_middle(id_number)
-    r.id_tail = id_number[-4:]
-    if phone:
-        r.set_phone(phone)
+    r.set_id_number(id_number)
+    r.set_phone(phone)
     r.save()
     household.size = household.members.count()
     fields = ["size"]

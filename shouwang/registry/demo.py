@@ -16,9 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shouwang.accounts.models import Role, User
-from shouwang.core import crypto
 from shouwang.core.audit import audit
-from shouwang.core.masking import mask_middle, mask_phone
 from shouwang.grids.models import Grid
 from shouwang.grids.services import grids_apply, grids_propose
 from shouwang.registry.models import (
@@ -341,15 +339,8 @@ def _build_community(*, community: Community, seed: int, today: date, progress=N
                 created_at=now,
                 updated_at=now,
             )
-            r.id_number_enc = crypto.encrypt(p["id"])
-            r.id_number_index = crypto.blind_index("id", p["id"])
-            r.id_number_masked = mask_middle(p["id"])
-            r.id_tail = p["id"][-4:]
-            if p["phone"]:
-                r.phone_enc = crypto.encrypt(p["phone"])
-                r.phone_index = crypto.blind_index("phone", p["phone"])
-                r.phone_masked = mask_phone(p["phone"])
-                r.phone_tail = p["phone"][-4:]
+            r.set_id_number(p["id"])
+            r.set_phone(p["phone"])
             residents.append(r)
     Resident.objects.bulk_create(residents, batch_size=2000)
 
