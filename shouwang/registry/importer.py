@@ -47,7 +47,13 @@ from shouwang.registry.validation import (
     parse_id_type,
     parse_sex,
 )
-from shouwang.registry.vocab import PRESENCE_WORDS, RELATIONS, RESIDENCY_WORDS, parse_tags
+from shouwang.registry.vocab import (
+    PRESENCE_WORDS,
+    RELATIONS,
+    RESIDENCY_WORDS,
+    ensure_labels,
+    parse_tags,
+)
 
 FIELD_LABELS = {
     "compound": gettext_lazy("Compound"),
@@ -429,6 +435,7 @@ def registry_import(
     from django.conf import settings
 
     today = today or timezone.localdate()
+    ensure_labels()
     table = tabular.read_table(
         source,
         filename=filename,
@@ -575,6 +582,7 @@ def _group_households(entries, checker, places, existing):
             households.append(plan)
             current[p.place] = plan
         elif p.place in current:
+            p.relation = p.relation or Relation.OTHER
             current[p.place].members.append(p)
         else:
             checker.problem(

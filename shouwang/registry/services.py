@@ -159,7 +159,7 @@ def _clean_person(data: dict, *, today=None) -> dict:
     if errors:
         raise DomainError(
             "invalid_input",
-            _("Some fields need fixing: %(fields)s") % {"fields": ", ".join(errors)},
+            _("Some fields need fixing; each one says what is wrong."),
             fields=errors,
         )
     return clean

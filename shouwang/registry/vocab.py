@@ -64,11 +64,47 @@ for words, value in [
     for w in words.split():
         PRESENCE_WORDS[w.lower()] = value
 
-_SPLIT = re.compile(r"[,，、;；/|\s]+")
+
+def _with_labels(words: dict[str, str], choices) -> None:
+    """Also accept the labels we print ourselves, in both languages, so an exported file
+    imports again without losing a relation, residency or presence."""
+    from django.utils import translation
+
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            for value, label in choices.choices:
+                words.setdefault(str(label).strip().lower(), value)
+
+
+_labels_added = False
+
+
+def ensure_labels() -> None:
+    global _labels_added
+    if not _labels_added:
+        _with_labels(RELATIONS, Relation)
+        _with_labels(RESIDENCY_WORDS, Residency)
+        _with_labels(PRESENCE_WORDS, Presence)
+        _with_labels(TAGS, CareTag)
+        _labels_added = True
+
+
+_SPLIT = re.compile(r"[,，、;；/|]+")
 
 
 def split_words(text: str) -> list[str]:
-    return [w for w in _SPLIT.split(text.strip().lower()) if w]
+    """Tags are separated by punctuation; a token we do not know whole is tried word by word
+    (so "Living alone" stays one tag while "独居 慢性病" is two)."""
+    words = []
+    for token in _SPLIT.split(text.strip().lower()):
+        token = token.strip()
+        if not token:
+            continue
+        if token in TAGS or token in RESIDENCY_WORDS or token in PRESENCE_WORDS:
+            words.append(token)
+        else:
+            words.extend(w for w in token.split() if w)
+    return words
 
 
 def parse_tags(text: str) -> tuple[int, str | None, str | None, list[str]]:

@@ -245,3 +245,58 @@ def test_a_concurrent_writer_gives_a_clear_conflict_and_nothing_is_kept(communit
             )
     assert exc.value.code == "import_conflict"
     assert not Household.objects.exists() and not community.compounds.exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_full_export_imports_again_unchanged(
+    personas, community, other_community, tmp_path, ids, language
+):
+    """What we print, we read: an admin's full export is a valid ledger for another community."""
+    from django.utils import translation
+
+    from shouwang.registry.exporter import registry_export
+
+    rows = [
+        ["华美小区", "1号楼", "1单元", "101", "户主", "甲", ids[0], "13912340001", "慢性病、独居"],
+        ["华美小区", "1号楼", "1单元", "101", "儿媳/女婿", "乙", ids[1], "", "无智能手机、党员"],
+        ["七莘宅基", "9号", "", "101", "户主", "丙", ids[2], "", "租户"],
+    ]
+    registry_import(
+        actor=None,
+        community=community,
+        source=write_csv(tmp_path, rows),
+        filename="a.csv",
+        commit=True,
+    )
+    with translation.override(language):
+        data, _ = registry_export(
+            actor=personas["admin"],
+            residents=Resident.objects.filter(community=community),
+            fmt="xlsx",
+            full=True,
+            reason="迁移",
+        )
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(data)
+    report = registry_import(
+        actor=None, community=other_community, source=path, filename="export.xlsx", commit=True
+    )
+    assert report.rejected == [] and report.accepted_rows == 3
+    assert [w.code for w in report.warnings] == []
+
+    def people(c):
+        return sorted(
+            Resident.objects.filter(community=c).values_list(
+                "name",
+                "relation",
+                "residency",
+                "presence",
+                "tags",
+                "sex",
+                "birth_date",
+                "household__dwelling__door",
+                "household__building__name",
+            )
+        )
+
+    assert people(other_community) == people(community)
