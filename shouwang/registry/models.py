@@ -249,7 +249,7 @@ class CareTag(models.IntegerChoices):
     AGE_80 = 1 << 1, _("80+")
     LIVING_ALONE = 1 << 2, _("Living alone")
     BEDRIDDEN = 1 << 3, _("Bedridden")
-    DISABLED = 1 << 4, _("Disabled")
+    DISABLED = 1 << 4, pgettext_lazy("care tag", "Disabled")
     CHRONIC = 1 << 5, _("Chronic illness")
     PREGNANT = 1 << 6, _("Pregnant")
     INFANT = 1 << 7, _("Infant")

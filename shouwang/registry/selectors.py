@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Length
 
 from shouwang.accounts.scope import get_scoped, scope_queryset
 from shouwang.core import crypto
@@ -120,7 +121,7 @@ def community_overview(user) -> dict:
             gid=F("household__building__grid_id"), gname=F("household__building__grid__name")
         )
         .annotate(people=Count("id"), households=Count("household_id", distinct=True))
-        .order_by("gname")
+        .order_by(F("household__building__grid__sort").asc(nulls_last=True), "gname")
     )
     tag_aliases = {f"t{t.value}": F("tags").bitand(t.value) for t in CareTag}
     tag_counts = residents.alias(**tag_aliases).aggregate(
@@ -157,7 +158,8 @@ def buildings_overview(
                 filter=~Q(households__members__presence=Presence.MOVED_OUT),
             ),
         )
-        .order_by("compound__name", "name")
+        # 2号楼 before 10号楼: shorter names first, then by name.
+        .order_by("compound__name", Length("name"), "name")
     )
 
 
@@ -194,3 +196,13 @@ def communities_rollup(communities) -> list[dict]:
         }
         for c in communities.select_related("street").order_by("code")
     ]
+
+
+def households_at_door(user, household: Household) -> list[Household]:
+    """The families behind one door (a homestead door can hold several)."""
+    return list(
+        households_for(user)
+        .filter(dwelling_id=household.dwelling_id)
+        .select_related("head")
+        .order_by("id")
+    )

@@ -50,18 +50,26 @@ def search(request):
     q = request.GET.get("q", "").strip()
     grid_id = _int(request.GET.get("grid"))
     tag = _int(request.GET.get("tag"))
+    building_id = _int(request.GET.get("building"))
     residents = []
-    searched = bool(q or grid_id or tag)
+    searched = bool(q or grid_id or tag or building_id)
+    more = False
     if searched:
+        # One more than shown tells "exactly 100" from "more than 100".
         residents = list(
-            selectors.resident_search(request.user, q=q, grid_id=grid_id, tag=tag, limit=100)
+            selectors.resident_search(
+                request.user, q=q, grid_id=grid_id, tag=tag, building_id=building_id, limit=101
+            )
         )
+        more = len(residents) > 100
+        residents = residents[:100]
     return render(
         request,
         "registry/search.html",
         {
             "q": q,
             "residents": residents,
+            "more": more,
             "searched": searched,
             "grids": grids_for(request.user) if request.user.role != Role.GRID_LEADER else [],
             "grid_id": grid_id,
@@ -91,6 +99,8 @@ def household(request, pk: int):
             "can_reveal_phone": services.may_reveal(request.user, "phone"),
             "can_reveal_id": services.may_reveal(request.user, "id_number"),
             "presences": Presence.choices,
+            "can_edit": can(request.user, "ledger.edit"),
+            "doors": selectors.households_at_door(request.user, h),
         },
     )
 
