@@ -6,6 +6,8 @@ import itertools
 import random
 from datetime import date
 
+from stdnum.cn import ric
+
 _seq = itertools.count(1)
 PASSWORD = "test-pass-123"
 
@@ -20,8 +22,7 @@ def valid_id(
     seq = next(_seq) % 99 if seq is None else seq
     digit = ("13579" if sex == "M" else "02468")[seq % 5]
     body = f"{region}{birth:%Y%m%d}{seq:02d}{digit}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+    return body + ric.calc_check_digit(body + "0")
 
 
 def unique_id(rng: random.Random | None = None) -> str:

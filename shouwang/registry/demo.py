@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from stdnum.cn import ric
 
 from shouwang.accounts.models import Role, User
 from shouwang.core.audit import audit
@@ -114,12 +115,6 @@ STAFF = [
 ]
 
 
-def _check_digit(body17: str) -> str:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    s = sum(int(c) * w for c, w in zip(body17, weights, strict=True))
-    return "10X98765432"[s % 11]
-
-
 @dataclass
 class _Gen:
     rng: random.Random
@@ -141,7 +136,7 @@ class _Gen:
             seq = self.rng.randint(0, 99)
             sex_digit = self.rng.choice("13579" if sex == "M" else "02468")
             body = f"{self.rng.choice(REGIONS)}{birth:%Y%m%d}{seq:02d}{sex_digit}"
-            number = body + _check_digit(body)
+            number = body + ric.calc_check_digit(body + "0")
             if number not in self.ids:
                 self.ids.add(number)
                 return number
