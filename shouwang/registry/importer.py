@@ -12,16 +12,19 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouwang.core import crypto
+from shouwang.core import bulk, crypto
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict
+from shouwang.core.masking import mask_middle, mask_phone
 from shouwang.registry import tabular
 from shouwang.registry.models import (
     Building,
@@ -37,6 +40,7 @@ from shouwang.registry.models import (
     Resident,
     Unit,
 )
+from shouwang.registry.services import households_refresh
 from shouwang.registry.validation import (
     InvalidValue,
     check_birth_date,
@@ -74,6 +78,8 @@ FIELD_LABELS = {
 }
 
 BATCH = 2000
+# Place names repeat on every row of a building: clean each distinct one once.
+_clean_place = lru_cache(maxsize=65536)(clean_text)
 
 
 @dataclass
@@ -203,7 +209,12 @@ class _RowChecker:
             ok = False
             phone = ""
 
-        place = tuple(clean_text(v.get(f, "")) for f in ("compound", "building", "unit", "door"))
+        place = (
+            _clean_place(v.get("compound", "")),
+            _clean_place(v.get("building", "")),
+            _clean_place(v.get("unit", "")),
+            _clean_place(v.get("door", "")),
+        )
         for fieldname, value in zip(
             ("compound", "building", "door"), (place[0], place[1], place[3]), strict=True
         ):
@@ -312,6 +323,12 @@ def _digest(p: _Person, dwelling_id: int) -> str:
     return crypto.blind_index("row", "\x1f".join(parts))[:32]
 
 
+@dataclass(slots=True)
+class _Door:
+    pk: int
+    building_id: int
+
+
 class _Places:
     """The community's places in memory, and the ones the file would add."""
 
@@ -326,39 +343,35 @@ class _Places:
             (u.building.compound.name, u.building.name, u.name): u
             for u in Unit.objects.filter(community=community).select_related("building__compound")
         }
-        self.dwellings: dict[tuple[str, str, str, str], Dwelling] = {}
-        for d in Dwelling.objects.filter(community=community).select_related(
-            "building__compound", "unit"
-        ):
-            key = (d.building.compound.name, d.building.name, d.unit.name if d.unit else "", d.door)
-            self.dwellings[key] = d
-        self.new_compounds: list[str] = []
-        self.new_buildings: list[tuple[str, str]] = []
-        self.new_units: list[tuple[str, str, str]] = []
-        self.new_dwellings: list[tuple[str, str, str, str]] = []
+        self.dwellings: dict[tuple[str, str, str, str], _Door] = {}
+        self._load_doors(Dwelling.objects.filter(community=community))
+        # Dicts as ordered sets: a file can add tens of thousands of doors, and a list
+        # membership test per row made the dry run quadratic (36 s for 100,000 rows).
+        self.new_compounds: dict[str, None] = {}
+        self.new_buildings: dict[tuple[str, str], None] = {}
+        self.new_units: dict[tuple[str, str, str], None] = {}
+        self.new_dwellings: dict[tuple[str, str, str, str], None] = {}
 
     def note(self, place: tuple[str, str, str, str]) -> None:
         compound, building, unit, _door = place
-        if compound not in self.compounds and compound not in self.new_compounds:
-            self.new_compounds.append(compound)
-        if (compound, building) not in self.buildings and (
-            compound,
-            building,
-        ) not in self.new_buildings:
-            self.new_buildings.append((compound, building))
-        if (
-            unit
-            and (compound, building, unit) not in self.units
-            and (
-                compound,
-                building,
-                unit,
-            )
-            not in self.new_units
+        if compound not in self.compounds:
+            self.new_compounds[compound] = None
+        if (compound, building) not in self.buildings:
+            self.new_buildings[(compound, building)] = None
+        if unit and (compound, building, unit) not in self.units:
+            self.new_units[(compound, building, unit)] = None
+        if place not in self.dwellings:
+            self.new_dwellings[place] = None
+
+    def _load_doors(self, qs) -> None:
+        building_names = {b.pk: key for key, b in self.buildings.items()}
+        unit_names = {u.pk: key[2] for key, u in self.units.items()}
+        for pk, building_id, unit_id, door in qs.values_list(
+            "pk", "building_id", "unit_id", "door"
         ):
-            self.new_units.append((compound, building, unit))
-        if place not in self.dwellings and place not in self.new_dwellings:
-            self.new_dwellings.append(place)
+            compound, building = building_names[building_id]
+            key = (compound, building, unit_names[unit_id] if unit_id else "", door)
+            self.dwellings[key] = _Door(pk, building_id)
 
     def summary(self) -> dict[str, list[str]]:
         return {
@@ -392,7 +405,7 @@ class _Places:
                 for c, b in self.new_buildings
             ]
         )
-        for (c, b), obj in zip(self.new_buildings, created, strict=True):
+        for (c, b), obj in zip(list(self.new_buildings), created, strict=True):
             self.buildings[(c, b)] = obj
         created = Unit.objects.bulk_create(
             [
@@ -400,22 +413,24 @@ class _Places:
                 for c, b, u in self.new_units
             ]
         )
-        for key, obj in zip(self.new_units, created, strict=True):
+        for key, obj in zip(list(self.new_units), created, strict=True):
             self.units[key] = obj
-        created = Dwelling.objects.bulk_create(
-            [
-                Dwelling(
-                    community=community,
-                    building=self.buildings[(c, b)],
-                    unit=self.units[(c, b, u)] if u else None,
-                    door=d,
-                )
-                for c, b, u, d in self.new_dwellings
-            ],
-            batch_size=BATCH,
-        )
-        for key, obj in zip(self.new_dwellings, created, strict=True):
-            self.dwellings[key] = obj
+        if self.new_dwellings:
+            before = Dwelling.objects.aggregate(m=Max("pk"))["m"] or 0
+            bulk.bulk_insert(
+                Dwelling,
+                ("community_id", "building_id", "unit_id", "door"),
+                (
+                    (
+                        community.pk,
+                        self.buildings[(c, b)].pk,
+                        self.units[(c, b, u)].pk if u else None,
+                        d,
+                    )
+                    for c, b, u, d in self.new_dwellings
+                ),
+            )
+            self._load_doors(Dwelling.objects.filter(community=community, pk__gt=before))
 
 
 def registry_import(
@@ -506,6 +521,9 @@ def registry_import(
     if commit:
         try:
             with transaction.atomic():
+                # One import at a time per community (a no-op on SQLite, which serialises
+                # writers anyway).
+                Community.objects.select_for_update().filter(pk=community.pk).first()
                 _write(
                     actor=actor,
                     community=community,
@@ -601,101 +619,113 @@ def _group_households(entries, checker, places, existing):
     return households, accepted
 
 
+RESIDENT_COLUMNS = (
+    "community_id", "household_id", "name", "id_type", "id_number_enc", "id_number_index",
+    "id_number_masked", "id_tail", "phone_enc", "phone_index", "phone_masked", "phone_tail",
+    "sex", "birth_date", "birth_date_mismatch", "relation", "residency", "presence", "tags",
+    "medicines", "note", "import_digest", "created_at", "updated_at",
+)  # fmt: skip
+UPDATED_FIELDS = [
+    "household", "name", "id_type", "id_number_enc", "id_number_masked", "id_tail", "phone_enc",
+    "phone_index", "phone_masked", "phone_tail", "sex", "birth_date", "birth_date_mismatch",
+    "relation", "residency", "presence", "tags", "note", "import_digest", "updated_at",
+]  # fmt: skip
+
+
 def _write(*, actor, community, report, places, households, existing, progress):
     places.create()
     now = timezone.now()
+    db_now = bulk.db_datetime(now)
 
-    new_households = []
-    for plan in households:
-        if plan.existing_id is None:
-            dwelling = places.dwellings[plan.place]
-            new_households.append(
-                (
-                    plan,
-                    Household(
-                        community=community, dwelling=dwelling, building_id=dwelling.building_id
-                    ),
-                )
-            )
-    Household.objects.bulk_create([h for _, h in new_households], batch_size=BATCH)
-    for plan, h in new_households:
-        plan.existing_id = h.pk
-    report.households_created = len(new_households)
+    new_plans = [plan for plan in households if plan.existing_id is None]
+    if new_plans:
+        # Several households can share a door, so new ones have no natural key: they are
+        # inserted in plan order and read back in id order. The community row lock taken in
+        # registry_import keeps another import of this community from interleaving.
+        before = Household.objects.aggregate(m=Max("pk"))["m"] or 0
+        bulk.bulk_insert(
+            Household,
+            ("community_id", "dwelling_id", "building_id", "size", "contact_phone_enc",
+             "contact_phone_masked", "note", "created_at"),
+            (
+                (community.pk, door.pk, door.building_id, 0, "", "", "", db_now)
+                for door in (places.dwellings[plan.place] for plan in new_plans)
+            ),
+        )  # fmt: skip
+        ids = list(
+            Household.objects.filter(community=community, pk__gt=before)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if len(ids) != len(new_plans):
+            raise IntegrityError("households were added to this community during the import")
+        for plan, pk in zip(new_plans, ids, strict=True):
+            plan.existing_id = pk
+    report.households_created = len(new_plans)
 
-    to_create: list[Resident] = []
+    # New people go in as plain rows (bulk.bulk_insert); changed people through the ORM.
+    new_rows: list[tuple] = []
     to_update: list[Resident] = []
-    touched_households: set[int] = set()
+    touched: set[int] = set()
     done = 0
     for plan in households:
-        dwelling = places.dwellings[plan.place]
+        dwelling_id = places.dwellings[plan.place].pk
         for p in plan.members:
-            digest = _digest(p, dwelling.pk)
+            digest = _digest(p, dwelling_id)
             ex = existing.get(p.index)
             if ex is not None and ex[3] == digest and ex[1] == plan.existing_id:
                 report.unchanged += 1
                 continue
-            r = Resident(
-                community=community,
-                household_id=plan.existing_id,
-                name=p.name,
-                id_type=p.id_type,
-                sex=p.sex,
-                birth_date=p.birth_date,
-                birth_date_mismatch=p.birth_date_mismatch,
-                relation=p.relation,
-                residency=p.residency,
-                presence=p.presence,
-                tags=p.tags,
-                note=p.note,
-                import_digest=digest,
-                created_at=now,
-                updated_at=now,
-            )
-            r.set_id_number(p.id_number)
-            r.set_phone(p.phone)
-            touched_households.add(plan.existing_id)
+            touched.add(plan.existing_id)
+            phone = _phone_fields(p.phone)
             if ex is None:
-                to_create.append(r)
+                new_rows.append(
+                    (
+                        community.pk,
+                        plan.existing_id,
+                        p.name,
+                        p.id_type,
+                        crypto.encrypt(p.id_number),
+                        p.index,
+                        mask_middle(p.id_number),
+                        p.id_number[-4:],
+                        *phone,
+                        p.sex,
+                        bulk.db_date(p.birth_date),
+                        p.birth_date_mismatch,
+                        p.relation,
+                        p.residency,
+                        p.presence,
+                        p.tags,
+                        "",
+                        p.note,
+                        digest,
+                        db_now,
+                        db_now,
+                    )  # fmt: skip
+                )
             else:
-                r.pk = ex[0]
-                touched_households.add(ex[1])
+                touched.add(ex[1])
+                r = Resident(
+                    pk=ex[0], household_id=plan.existing_id, name=p.name, id_type=p.id_type,
+                    sex=p.sex, birth_date=p.birth_date, birth_date_mismatch=p.birth_date_mismatch,
+                    relation=p.relation, residency=p.residency, presence=p.presence, tags=p.tags,
+                    note=p.note, import_digest=digest, updated_at=now,
+                )  # fmt: skip
+                r.set_id_number(p.id_number)
+                r.phone_enc, r.phone_index, r.phone_masked, r.phone_tail = phone
                 to_update.append(r)
             done += 1
             if progress and done % 1000 == 0:
                 progress(done)
-    Resident.objects.bulk_create(to_create, batch_size=BATCH)
+    bulk.bulk_insert(Resident, RESIDENT_COLUMNS, new_rows)
     if to_update:
-        Resident.objects.bulk_update(
-            to_update,
-            [
-                "household",
-                "name",
-                "id_type",
-                "id_number_enc",
-                "id_number_masked",
-                "id_tail",
-                "phone_enc",
-                "phone_index",
-                "phone_masked",
-                "phone_tail",
-                "sex",
-                "birth_date",
-                "birth_date_mismatch",
-                "relation",
-                "residency",
-                "presence",
-                "tags",
-                "note",
-                "import_digest",
-                "updated_at",
-            ],
-            batch_size=BATCH,
-        )
-    report.created = len(to_create)
+        Resident.objects.bulk_update(to_update, UPDATED_FIELDS, batch_size=500)
+    report.created = len(new_rows)
     report.updated = len(to_update)
 
-    if touched_households:
-        _refresh_households(touched_households)
+    if touched:
+        households_refresh(household_ids=touched)
     audit(
         actor=actor,
         action="registry.import",
@@ -709,26 +739,7 @@ def _write(*, actor, community, report, places, households, existing, progress):
     )
 
 
-def _refresh_households(household_ids: set[int]) -> None:
-    """Recompute head, contact phone and size of the households an import touched."""
-    ids = list(household_ids)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        members = defaultdict(list)
-        for rid, hid, relation, presence, phone_enc, phone_masked in Resident.objects.filter(
-            household_id__in=chunk
-        ).values_list("id", "household_id", "relation", "presence", "phone_enc", "phone_masked"):
-            members[hid].append((rid, relation, presence, phone_enc, phone_masked))
-        rows = []
-        for h in Household.objects.filter(pk__in=chunk):
-            ms = members.get(h.pk, [])
-            head = next((m for m in ms if m[1] == Relation.HEAD), None)
-            contact = head if head and head[3] else next((m for m in ms if m[3]), None)
-            h.head_id = head[0] if head else None
-            h.size = sum(1 for m in ms if m[2] != Presence.MOVED_OUT)
-            h.contact_phone_enc = contact[3] if contact else ""
-            h.contact_phone_masked = contact[4] if contact else ""
-            rows.append(h)
-        Household.objects.bulk_update(
-            rows, ["head", "size", "contact_phone_enc", "contact_phone_masked"], batch_size=BATCH
-        )
+def _phone_fields(e164: str) -> tuple[str, str, str, str]:
+    if not e164:
+        return ("", "", "", "")
+    return (crypto.encrypt(e164), crypto.blind_index("phone", e164), mask_phone(e164), e164[-4:])

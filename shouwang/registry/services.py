@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import can, require
@@ -93,25 +94,35 @@ def may_reveal(user, field: str) -> bool:
     return can(user, REVEAL_FIELDS[field])
 
 
-def household_refresh_size(*, household_id: int) -> None:
-    size = (
-        Resident.objects.filter(household_id=household_id)
-        .exclude(presence=Presence.MOVED_OUT)
-        .count()
+def households_refresh(*, household_ids) -> None:
+    """Recompute head, size and contact phone of households from their members.
+
+    One set-based UPDATE per chunk (correlated subqueries), the same on SQLite and PostgreSQL:
+    Django's bulk_update would build a CASE branch per household per field instead.
+    """
+    members = Resident.objects.filter(household=OuterRef("pk"))
+    with_phone = members.exclude(phone_enc="").order_by(
+        Case(When(relation=Relation.HEAD, then=0), default=1), "id"
     )
-    Household.objects.filter(pk=household_id).update(size=size)
-
-
-def households_recount(*, community: Community) -> int:
-    """Recompute every household's size from its members; returns how many changed."""
-    changed = 0
-    for h in Household.objects.filter(community=community).annotate(
-        n=Count("members", filter=~Q(members__presence=Presence.MOVED_OUT))
-    ):
-        if h.size != h.n:
-            Household.objects.filter(pk=h.pk).update(size=h.n)
-            changed += 1
-    return changed
+    ids = list(household_ids)
+    for start in range(0, len(ids), 900):
+        Household.objects.filter(pk__in=ids[start : start + 900]).update(
+            size=Coalesce(
+                Subquery(
+                    members.exclude(presence=Presence.MOVED_OUT)
+                    .order_by()
+                    .values("household")
+                    .annotate(n=Count("*"))
+                    .values("n")[:1]
+                ),
+                0,
+            ),
+            head=Subquery(members.filter(relation=Relation.HEAD).order_by("id").values("id")[:1]),
+            contact_phone_enc=Coalesce(Subquery(with_phone.values("phone_enc")[:1]), Value("")),
+            contact_phone_masked=Coalesce(
+                Subquery(with_phone.values("phone_masked")[:1]), Value("")
+            ),
+        )
 
 
 # --- people --------------------------------------------------------------------------------
@@ -204,11 +215,7 @@ def resident_create(*, actor, household: Household, data: dict) -> Resident:
             fields={"relation": _("Choose another relation.")},
         )
     r.save()
-    if r.relation == Relation.HEAD:
-        household.head = r
-        household.save(update_fields=["head"])
-    _household_refresh_contact(household)
-    household_refresh_size(household_id=household.pk)
+    households_refresh(household_ids=[household.pk])
     audit(
         actor=actor,
         action="resident.create",
@@ -235,13 +242,21 @@ def resident_update(*, actor, resident: Resident, data: dict) -> Resident:
             changed.append(key)
     if not changed:
         return resident
-    if "relation" in changed and resident.relation == Relation.HEAD:
-        Household.objects.filter(pk=resident.household_id).update(head=resident)
+    if (
+        "relation" in changed
+        and resident.relation == Relation.HEAD
+        and Resident.objects.filter(household_id=resident.household_id, relation=Relation.HEAD)
+        .exclude(pk=resident.pk)
+        .exists()
+    ):
+        raise Conflict(
+            "head_exists",
+            _("This household has a head already. Change the head's relation first."),
+            fields={"relation": _("Choose another relation.")},
+        )
     # Which fields changed, never their values: the summary is read by people without reveal.
     resident.save(update_fields=[*changed, "updated_at"])
-    household = Household.objects.get(pk=resident.household_id)
-    _household_refresh_contact(household)
-    household_refresh_size(household_id=household.pk)
+    households_refresh(household_ids=[resident.household_id])
     fields = sorted({"phone" if c.startswith("phone") else c for c in changed})
     audit(
         actor=actor,
@@ -251,13 +266,3 @@ def resident_update(*, actor, resident: Resident, data: dict) -> Resident:
         summary="changed: " + ", ".join(fields),
     )
     return resident
-
-
-def _household_refresh_contact(household: Household) -> None:
-    members = list(household.members.exclude(phone_enc="").order_by("id"))
-    contact = next((m for m in members if m.pk == household.head_id), None) or (
-        members[0] if members else None
-    )
-    household.contact_phone_enc = contact.phone_enc if contact else ""
-    household.contact_phone_masked = contact.phone_masked if contact else ""
-    household.save(update_fields=["contact_phone_enc", "contact_phone_masked"])

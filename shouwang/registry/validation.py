@@ -103,8 +103,14 @@ def clean_text(value) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
-    return _WHITESPACE_RUN.sub(" ", text).strip()
+    # Fast path for the common case (an import calls this several times per row): ASCII text
+    # is already NFKC and has no zero-width characters.
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_ZERO_WIDTH)
+    # str.split() splits on exactly the characters str.isspace() accepts, like the regex \s.
+    return " ".join(text.split())
 
 
 # --------------------------------------------------------------------------------------------

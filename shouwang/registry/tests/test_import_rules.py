@@ -158,7 +158,7 @@ def test_a_crash_mid_commit_leaves_nothing(community, tmp_path, ids):
             ["华美小区", "1号楼", "1单元", "102", "户主", "乙", ids[1], "", ""],
         ],
     )
-    with mock.patch.object(importer, "_refresh_households", side_effect=RuntimeError("power cut")):
+    with mock.patch.object(importer, "households_refresh", side_effect=RuntimeError("power cut")):
         with pytest.raises(RuntimeError):
             registry_import(
                 actor=None, community=community, source=path, filename="x.csv", commit=True
@@ -231,20 +231,30 @@ def test_gbk_csv_and_utf8_bom_csv_read_the_same(community, tmp_path, ids):
 
 
 def test_a_concurrent_writer_gives_a_clear_conflict_and_nothing_is_kept(community, tmp_path, ids):
-    from django.db import IntegrityError
-
     from shouwang.core.errors import Conflict
 
     path = write_csv(
         tmp_path, [["华美小区", "1号楼", "1单元", "101", "户主", "甲", ids[0], "", ""]]
     )
-    with mock.patch.object(Resident.objects, "bulk_create", side_effect=IntegrityError("dup")):
+    from shouwang.core import bulk
+
+    real_insert = bulk.bulk_insert
+
+    def someone_else_first(model, columns, rows):
+        # Another worker registers the same person just before our insert: the database's
+        # unique constraint, not our check, is what catches it.
+        other = t.make_household(community, door="999")
+        t.make_resident(other, name="抢先", id_number=ids[0], phone="")
+        return real_insert(model, columns, rows)
+
+    with mock.patch.object(bulk, "bulk_insert", side_effect=someone_else_first):
         with pytest.raises(Conflict) as exc:
             registry_import(
                 actor=None, community=community, source=path, filename="x.csv", commit=True
             )
     assert exc.value.code == "import_conflict"
     assert not Household.objects.exists() and not community.compounds.exists()
+    assert not Resident.objects.exists()
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
