@@ -17,12 +17,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 _VERSION = b"\x01"
 
 
 @lru_cache(maxsize=4)
-def _keys(master: str) -> tuple[AESGCM, bytes]:
+def _derive(master: str) -> tuple[AESGCM, bytes]:
     def derive(info: bytes) -> bytes:
         return HKDF(
             algorithm=hashes.SHA256(), length=32, salt=b"shouwang-fields", info=info
@@ -31,10 +33,29 @@ def _keys(master: str) -> tuple[AESGCM, bytes]:
     return AESGCM(derive(b"encrypt")), derive(b"blind-index")
 
 
+_active: tuple[AESGCM, bytes] | None = None
+
+
+def _keys(_master=None) -> tuple[AESGCM, bytes]:
+    # Reading settings.FIELD_KEY on every call costs more than the hash itself during an
+    # import; the keys are kept until a test (or anything else) changes the setting.
+    global _active
+    if _active is None:
+        _active = _derive(settings.FIELD_KEY)
+    return _active
+
+
+@receiver(setting_changed)
+def _forget_keys(*, setting, **kwargs):
+    global _active
+    if setting == "FIELD_KEY":
+        _active = None
+
+
 def encrypt(value: str) -> str:
     if not value:
         return ""
-    aead, _ = _keys(settings.FIELD_KEY)
+    aead, _ = _keys()
     nonce = os.urandom(12)
     blob = _VERSION + nonce + aead.encrypt(nonce, value.encode(), None)
     return base64.urlsafe_b64encode(blob).decode("ascii")
@@ -43,7 +64,7 @@ def encrypt(value: str) -> str:
 def decrypt(token: str) -> str:
     if not token:
         return ""
-    aead, _ = _keys(settings.FIELD_KEY)
+    aead, _ = _keys()
     blob = base64.urlsafe_b64decode(token.encode("ascii"))
     if blob[:1] != _VERSION:
         raise ValueError("unknown ciphertext version")
@@ -57,5 +78,5 @@ def blind_index(kind: str, value: str) -> str:
     """
     if not value:
         return ""
-    _, key = _keys(settings.FIELD_KEY)
+    _, key = _keys()
     return hashlib.blake2b(f"{kind}:{value}".encode(), key=key, digest_size=16).hexdigest()

@@ -234,7 +234,7 @@ def read_table(
             _("Upload the ledger as an Excel workbook (.xlsx) or a CSV file (.csv)."),
         )
     data = _read_bytes(source, max_bytes)
-    with _gc_paused():
+    with gc_paused():
         if ext == ".xlsx":
             return _read_xlsx(
                 data,
@@ -246,7 +246,7 @@ def read_table(
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Any:
+def gc_paused() -> Any:
     """Pause the cyclic garbage collector while building the table.
 
     A 100,000-row sheet creates millions of small acyclic objects (cell lists, strings, row

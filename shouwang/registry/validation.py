@@ -194,6 +194,7 @@ del _value, _labels, _label
 _ID_TYPE_VALUES = frozenset(IdType.values)
 
 
+@lru_cache(maxsize=256)
 def parse_id_type(label) -> str:
     """Map the ID-type cell of a spreadsheet to an `IdType` value. Blank means resident ID."""
     key = _id_type_key(label)
