@@ -126,20 +126,54 @@ def machine() -> dict:
     return info
 
 
+def code_fingerprint(paths: list[str]) -> dict[str, str]:
+    """Short hashes of the files under test: other people edit them while benchmarks run."""
+    import hashlib
+
+    out = {}
+    for rel in paths:
+        with contextlib.suppress(OSError):
+            out[rel] = hashlib.sha256((ROOT / rel).read_bytes()).hexdigest()[:12]
+    return out
+
+
 # --- timing ------------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def server_cpu() -> float:
+    """CPU seconds used so far by this process's PostgreSQL backend (0 for SQLite, or when the
+    server is not on this machine): SQLite works inside our process, PostgreSQL does not."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 @dataclass
 class Timed:
     wall: float
-    cpu: float  # this process only (a PostgreSQL server's CPU is not in it)
+    cpu: float  # this process
+    server_cpu: float = 0.0  # the PostgreSQL backend serving this process
     value: object = None
 
 
-def timed(fn, *args, **kwargs) -> Timed:
+def timed(fn, *args, with_server: bool = False, **kwargs) -> Timed:
+    server0 = server_cpu() if with_server else 0.0
     cpu0, wall0 = time.process_time(), time.perf_counter()
     value = fn(*args, **kwargs)
-    return Timed(time.perf_counter() - wall0, time.process_time() - cpu0, value)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    server = server_cpu() - server0 if with_server else 0.0
+    return Timed(wall, cpu, server, value)
 
 
 def percentile(values: list[float], p: float) -> float:

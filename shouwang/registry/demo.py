@@ -34,55 +34,10 @@ from shouwang.registry.models import (
     Resident,
     Unit,
 )
+from shouwang.registry.sample_names import GIVEN, MOBILE_PREFIXES, REGIONS, SURNAMES
 from shouwang.registry.services import street_ensure
 
 DEMO_PASSWORD = "shouwang-demo"
-
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫浩宇轩子涵欣怡梓萱雨桐晨阳建国志强海燕小红文博思远佳琪"
-REGIONS = (
-    "310112",
-    "310104",
-    "310101",
-    "310105",
-    "320102",
-    "340104",
-    "370214",
-    "420106",
-    "510104",
-    "610113",
-    "150105",
-    "410105",
-    "130102",
-    "360102",
-)
-MOBILE_PREFIXES = (
-    "139",
-    "138",
-    "137",
-    "136",
-    "135",
-    "150",
-    "151",
-    "152",
-    "158",
-    "159",
-    "186",
-    "187",
-    "188",
-    "182",
-    "183",
-    "177",
-    "189",
-    "199",
-    "133",
-    "153",
-    "180",
-    "181",
-)
 
 # (name, kind, property company, buildings, units per building, floors, doors per floor)
 COMPOUNDS = [
