@@ -32,6 +32,9 @@ def db_datetime(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+ANALYZE_AFTER = 5000
+
+
 def bulk_insert(
     model, columns: Sequence[str], rows: Iterable[Sequence], *, batch: int = 5000
 ) -> int:
@@ -46,6 +49,11 @@ def bulk_insert(
                     for row in rows:
                         copy.write_row(row)
                         count += 1
+                if count >= ANALYZE_AFTER:
+                    # A table that just grew by many rows has stale planner statistics: the
+                    # next statements (e.g. a correlated subquery per household) would plan a
+                    # sequential scan per row. Measured: 16 s → well under 1 s for 95,000 rows.
+                    cursor.execute(f"ANALYZE {table}")
             return count
         sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
         chunk: list[Sequence] = []

@@ -35,7 +35,7 @@ from shouwang.registry.models import (
     Unit,
 )
 from shouwang.registry.sample_names import GIVEN, MOBILE_PREFIXES, REGIONS, SURNAMES
-from shouwang.registry.services import street_ensure
+from shouwang.registry.services import households_refresh, street_ensure
 
 DEMO_PASSWORD = "shouwang-demo"
 
@@ -294,23 +294,7 @@ def _build_community(*, community: Community, seed: int, today: date, progress=N
             residents.append(r)
     Resident.objects.bulk_create(residents, batch_size=2000)
 
-    by_household: dict[int, list[Resident]] = {}
-    for r in residents:
-        by_household.setdefault(r.household_id, []).append(r)
-    for h, _ in households:
-        members = by_household.get(h.pk, [])
-        head = members[0]
-        contact = next((m for m in members if m.phone_enc), None)
-        h.head_id = head.pk
-        h.size = sum(1 for m in members if m.presence != Presence.MOVED_OUT)
-        if contact:
-            h.contact_phone_enc = contact.phone_enc
-            h.contact_phone_masked = contact.phone_masked
-    Household.objects.bulk_update(
-        [h for h, _ in households],
-        ["head", "size", "contact_phone_enc", "contact_phone_masked"],
-        batch_size=2000,
-    )
+    households_refresh(household_ids=[h.pk for h, _ in households])
     grids = grids_apply(
         actor=None, community=community, groups=grids_propose(community=community, count=10)
     )
