@@ -202,3 +202,24 @@ def resident_patch(request, resident_id: int, payload: PersonPatch):
     data = payload.dict(exclude_none=True)
     services.resident_update(actor=request.auth, resident=r, data=data)
     return resident_out(selectors.resident_get_for(request.auth, r.pk))
+
+
+class HouseholdIn(Schema):
+    building_id: int
+    unit: str = ""
+    door: str
+    head: PersonIn
+
+
+@router.post("/households", response={201: HouseholdOut}, summary="Register a household")
+def household_create(request, payload: HouseholdIn):
+    """A new household at a door, with its head; the door is created if the building lacks it."""
+    building = selectors.building_get_for(request.auth, payload.building_id)
+    h = services.household_create(
+        actor=request.auth,
+        building=building,
+        unit=payload.unit,
+        door=payload.door,
+        head=payload.head.dict(exclude={"relation"}),
+    )
+    return Status(201, household_detail(request, h.pk))

@@ -42,3 +42,26 @@ class PersonEditForm(PersonForm):
         super().__init__(*args, **kwargs)
         del self.fields["id_type"]
         del self.fields["id_number"]
+
+
+class HouseholdForm(PersonForm):
+    """A new household at a door, with its head."""
+
+    building = forms.ModelChoiceField(label=_("Building"), queryset=None)
+    unit = forms.CharField(label=_("Unit"), max_length=50, required=False)
+    door = forms.CharField(label=_("Door"), max_length=50)
+
+    field_order = ["building", "unit", "door"]
+
+    def __init__(self, *args, buildings, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["relation"]
+        self.fields["building"].queryset = buildings
+        self.fields["building"].label_from_instance = lambda b: f"{b.compound.name} {b.name}"
+        self.order_fields(self.field_order)
+
+    def head_data(self) -> dict:
+        data = self.service_data()
+        for key in ("building", "unit", "door"):
+            data.pop(key, None)
+        return data

@@ -163,6 +163,16 @@ def buildings_overview(
     )
 
 
+def buildings_for(user) -> QuerySet[Building]:
+    return scope_queryset(user, Building.objects.all(), grid_path="grid_id").order_by(
+        "compound__name", Length("name"), "name"
+    )
+
+
+def building_get_for(user, pk) -> Building:
+    return get_scoped(user, Building.objects.select_related("compound"), pk, grid_path="grid_id")
+
+
 def compounds_for(user) -> QuerySet[Compound]:
     return scope_queryset(user, Compound.objects.all(), grid_path="buildings__grid_id").distinct()
 

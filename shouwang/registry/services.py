@@ -11,16 +11,20 @@ from shouwang.accounts.permissions import can, require
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError
 from shouwang.registry.models import (
+    Building,
     CareTag,
     Community,
     District,
+    Dwelling,
     Household,
     Presence,
     Relation,
     Residency,
     Resident,
     Street,
+    Unit,
 )
+from shouwang.registry.validation import clean_text
 
 REVEAL_FIELDS = {"id_number": "reveal.id_number", "phone": "reveal.phone"}
 
@@ -266,3 +270,38 @@ def resident_update(*, actor, resident: Resident, data: dict) -> Resident:
         summary="changed: " + ", ".join(fields),
     )
     return resident
+
+
+@transaction.atomic
+def household_create(*, actor, building: Building, unit: str, door: str, head: dict) -> Household:
+    """Register a new household at a door (new tenants, a family moving in) with its head.
+
+    The door is created if the building does not have it yet; several households may share
+    one door (Huamei's rented homesteads).
+    """
+    require(actor, "ledger.edit")
+    unit, door = clean_text(unit), clean_text(door)
+    if not door:
+        raise DomainError(
+            "place_missing", _("Type the door number."), fields={"door": _("Required.")}
+        )
+    unit_row = None
+    if unit:
+        unit_row, _created = Unit.objects.get_or_create(
+            community_id=building.community_id, building=building, name=unit
+        )
+    dwelling, _created = Dwelling.objects.get_or_create(
+        community_id=building.community_id, building=building, unit=unit_row, door=door
+    )
+    household = Household.objects.create(
+        community_id=building.community_id, dwelling=dwelling, building=building
+    )
+    resident_create(actor=actor, household=household, data={**head, "relation": Relation.HEAD})
+    audit(
+        actor=actor,
+        action="household.create",
+        community=building.community_id,
+        target=household,
+        summary=f"{building} {unit} {door}",
+    )
+    return household

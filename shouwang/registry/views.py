@@ -20,7 +20,7 @@ from shouwang.core.views import capability_required
 from shouwang.grids.selectors import grids_for
 from shouwang.registry import selectors, services
 from shouwang.registry.exporter import registry_export
-from shouwang.registry.forms import PersonEditForm, PersonForm
+from shouwang.registry.forms import HouseholdForm, PersonEditForm, PersonForm
 from shouwang.registry.importer import registry_import
 from shouwang.registry.models import CareTag, Community, Presence
 from shouwang.registry.tabular import TableError
@@ -70,6 +70,7 @@ def search(request):
             "q": q,
             "residents": residents,
             "more": more,
+            "can_edit": can(request.user, "ledger.edit"),
             "searched": searched,
             "grids": grids_for(request.user) if request.user.role != Role.GRID_LEADER else [],
             "grid_id": grid_id,
@@ -318,5 +319,32 @@ def resident_edit(request, pk: int):
         request,
         "registry/person_form.html",
         {"form": form, "h": r.household, "person": r, "adding": False},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("ledger.edit")
+def household_new(request):
+    buildings = selectors.buildings_for(request.user).select_related("compound")
+    form = HouseholdForm(request.POST or None, buildings=buildings)
+    if request.method == "POST" and form.is_valid():
+        try:
+            h = services.household_create(
+                actor=request.user,
+                building=form.cleaned_data["building"],
+                unit=form.cleaned_data["unit"],
+                door=form.cleaned_data["door"],
+                head=form.head_data(),
+            )
+        except DomainError as e:
+            form.add_domain_errors(e.fields or {"__all__": e.message})
+        else:
+            messages.success(request, _("Household registered."))
+            return redirect("registry:household", pk=h.pk)
+    return render(
+        request,
+        "registry/household_form.html",
+        {"form": form},
         status=400 if form.errors else 200,
     )

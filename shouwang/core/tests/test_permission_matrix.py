@@ -54,6 +54,8 @@ ROLLUP = frozenset({"admin", "district", "outsider"})
 AUDIT = frozenset({"admin", "outsider"})
 # Adding and changing people: the scope check keeps the outsider out of our rows (404).
 EDIT = frozenset({"admin", "staff"})
+# The "register a household" form has no id: the outsider gets it for their own buildings.
+EDIT_FORM = EDIT | {"outsider"}
 
 REVEAL_BODY = {"field": "phone", "reason": "核酸漏检回访"}
 CSV_LEDGER = (
@@ -94,6 +96,7 @@ EXPECTED: dict[str, Policy] = {
     ),
     "registry:household": Policy(OWN_ROWS_VIEW, params={"pk": "h1"}),
     "registry:member_add": Policy(EDIT, params={"pk": "h1"}),
+    "registry:household_new": Policy(EDIT_FORM),
     "registry:resident_edit": Policy(EDIT, params={"pk": "r1"}),
     "registry:import": Policy(IMPORT),
     "registry:export": Policy(EXPORT),
@@ -121,6 +124,7 @@ EXPECTED: dict[str, Policy] = {
     "POST api/v1/registry/households/<household_id>/members": Policy(
         EDIT, params={"household_id": "h1"}, data="person_json"
     ),
+    "POST api/v1/registry/households": Policy(EDIT, data="household_json"),
     "POST api/v1/registry/import": Policy(IMPORT, data="import_csv"),
     "GET api/v1/registry/export": Policy(EXPORT),
     "GET api/v1/grids/": Policy(LEDGER_VIEW),
@@ -241,10 +245,19 @@ def _person():
     return {"name": "新生儿", "id_number": valid_id(), "relation": "child"}
 
 
+def _household():
+    from shouwang.registry.models import Building
+
+    # A building of the ledger fixture's community: other communities must get a 404.
+    building = Building.objects.get(name="1号楼", compound__name="华美小区")
+    return {"building_id": building.pk, "unit": "1单元", "door": "909", "head": _person()}
+
+
 JSON_BODIES = {
     "reveal_json": lambda: REVEAL_BODY,
     "patch_json": lambda: {"note": "矩阵测试"},
     "person_json": _person,
+    "household_json": _household,
 }
 
 

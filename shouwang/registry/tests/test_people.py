@@ -172,3 +172,80 @@ def test_api_add_and_patch(client, personas, ledger):
         **auth,
     )
     assert resp.status_code == 404
+
+
+def test_register_a_household_behind_an_existing_door(personas, ledger):
+    from shouwang.registry.services import household_create
+
+    h1 = ledger["h1"]
+    number = t.valid_id()
+    h = household_create(
+        actor=personas["staff"],
+        building=h1.building,
+        unit="1单元",
+        door=h1.dwelling.door,
+        head={"name": "新租户", "id_number": number, "phone": "13800002222", "residency": "tenant"},
+    )
+    assert h.dwelling_id == h1.dwelling_id, "the same door, a second household"
+    h.refresh_from_db()
+    assert (h.size, h.head.name, h.head.relation, h.contact_phone_masked) == (
+        1,
+        "新租户",
+        "head",
+        "138****2222",
+    )
+    assert AuditEvent.objects.filter(action="household.create").count() == 1
+
+
+def test_register_a_household_rolls_back_on_a_bad_head(personas, ledger):
+    from shouwang.registry.services import household_create
+
+    before = Household.objects.count()
+    with pytest.raises(DomainError) as exc:
+        household_create(
+            actor=personas["staff"],
+            building=ledger["h1"].building,
+            unit="",
+            door="新门",
+            head={"name": "", "id_number": "1"},
+        )
+    assert set(exc.value.fields) == {"name", "id_number"}
+    assert Household.objects.count() == before
+    assert not ledger["h1"].building.dwellings.filter(door="新门").exists()
+
+
+def test_register_over_http_and_api(client, personas, ledger):
+    client.force_login(personas["admin"])
+    b = ledger["h3"].building
+    page = client.get("/households/new/")
+    assert page.status_code == 200
+    other = ledger["ho"].building
+    assert other.pk not in [x.pk for x in page.context["form"].fields["building"].queryset]
+    resp = client.post(
+        "/households/new/",
+        {
+            "building": b.pk,
+            "unit": "",
+            "door": "202",
+            "name": "新户主",
+            "id_type": "resident_id",
+            "id_number": t.valid_id(),
+            "phone": "",
+            "residency": "registered",
+            "presence": "present",
+        },
+    )
+    assert resp.status_code == 302, resp.content
+    token = token_create(user=personas["admin"])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    body = {
+        "building_id": b.pk,
+        "door": "203",
+        "head": {"name": "接口户主", "id_number": t.valid_id()},
+    }
+    resp = client.post("/api/v1/registry/households", body, content_type="application/json", **auth)
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["members"][0]["relation"] == "head"
+    body["building_id"] = other.pk
+    resp = client.post("/api/v1/registry/households", body, content_type="application/json", **auth)
+    assert resp.status_code == 404
