@@ -28,7 +28,6 @@ from shouwang.core.masking import mask_middle, mask_phone
 from shouwang.registry import tabular
 from shouwang.registry.models import (
     Building,
-    CareTag,
     Community,
     Compound,
     CompoundKind,
@@ -40,7 +39,7 @@ from shouwang.registry.models import (
     Resident,
     Unit,
 )
-from shouwang.registry.services import households_refresh
+from shouwang.registry.services import age_tags, households_refresh
 from shouwang.registry.validation import (
     InvalidValue,
     check_birth_date,
@@ -148,20 +147,6 @@ class _Person:
     tags: int
     note: str
     household_key: int = -1
-
-
-def _age_tags(birth: date | None, today: date) -> int:
-    if birth is None:
-        return 0
-    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-    bits = 0
-    if age >= 60:
-        bits |= CareTag.AGE_60
-    if age >= 80:
-        bits |= CareTag.AGE_80
-    if age < 3:
-        bits |= CareTag.INFANT
-    return int(bits)
 
 
 class _RowChecker:
@@ -303,7 +288,7 @@ class _RowChecker:
             birth_date_mismatch=mismatch,
             residency=residency or Residency.REGISTERED,
             presence=presence or Presence.PRESENT,
-            tags=tags | _age_tags(birth, self.today),
+            tags=tags | age_tags(birth, self.today),
             note=note[:200],
         )
         return person, place, relation

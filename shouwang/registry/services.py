@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
 from django.db.models import Case, Count, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import can, require
@@ -131,6 +134,22 @@ def households_refresh(*, household_ids) -> None:
 
 # --- people --------------------------------------------------------------------------------
 
+
+def age_tags(birth: date | None, today: date) -> int:
+    """The care tags a birth date implies (60+, 80+, infant), as the import sets them."""
+    if birth is None:
+        return 0
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    bits = 0
+    if age >= 60:
+        bits |= CareTag.AGE_60
+    if age >= 80:
+        bits |= CareTag.AGE_80
+    if age < 3:
+        bits |= CareTag.INFANT
+    return int(bits)
+
+
 EDITABLE = ("name", "phone", "relation", "residency", "presence", "tags", "medicines", "note")
 
 
@@ -197,7 +216,7 @@ def resident_create(*, actor, household: Household, data: dict) -> Resident:
         relation=clean.get("relation", Relation.OTHER),
         residency=clean.get("residency", Residency.REGISTERED),
         presence=clean.get("presence", Presence.PRESENT),
-        tags=clean.get("tags", 0),
+        tags=clean.get("tags", 0) | age_tags(info.birth_date, timezone.localdate()),
         name=clean["name"],
         medicines=clean.get("medicines", ""),
         note=clean.get("note", ""),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -131,10 +132,24 @@ def reveal(request, pk: int):
     return redirect("registry:household", pk=resident.household_id)
 
 
+UPLOAD_KEEP_SECONDS = 24 * 3600
+
+
 def _upload_dir() -> Path:
     path = settings.VAR_DIR / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _forget_old_uploads() -> None:
+    """A checked file that was never confirmed holds personal data: keep it a day at most."""
+    cutoff = time.time() - UPLOAD_KEEP_SECONDS
+    for f in _upload_dir().iterdir():
+        try:
+            if f.stat().st_mtime < cutoff:
+                f.unlink()
+        except FileNotFoundError:
+            pass  # another worker removed it first
 
 
 @require_http_methods(["GET", "POST"])
@@ -170,6 +185,7 @@ def import_view(request):
                     raise DomainError("file_missing", _("Choose an .xlsx or .csv file first."))
                 if f.size > settings.IMPORT_MAX_BYTES:
                     raise TableError("file_too_large", _("The file is too large."))
+                _forget_old_uploads()
                 upload_id = uuid.uuid4().hex
                 stored = upload_id + Path(f.name).suffix.lower()[:6]
                 with open(_upload_dir() / stored, "wb") as out:

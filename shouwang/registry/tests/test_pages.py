@@ -43,3 +43,27 @@ def test_overview_lists_grids_in_their_order(client, personas, community, grid_a
     page = client.get("/overview/")
     names = [row["gname"] for row in page.context["o"]["by_grid"] if row["gname"]]
     assert names == ["第1网格", "第2网格", "第10网格"]
+
+
+def test_unconfirmed_uploads_are_removed_after_a_day(client, personas, settings, tmp_path):
+    import os
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.VAR_DIR = tmp_path
+    imports = tmp_path / "imports"
+    imports.mkdir()
+    stale, fresh = imports / "old.csv", imports / "new.csv"
+    stale.write_text("x")
+    fresh.write_text("x")
+    day_ago = time.time() - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    client.force_login(personas["staff"])
+    upload = SimpleUploadedFile(
+        "l.csv", "小区,楼栋,单元,门牌号,与户主关系,姓名,身份证号\n".encode()
+    )
+    resp = client.post("/import/", {"file": upload})
+    assert resp.status_code == 200
+    assert not stale.exists() and fresh.exists()
+    assert len(list(imports.iterdir())) == 2, "the new upload is kept for its confirmation"

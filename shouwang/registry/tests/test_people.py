@@ -249,3 +249,27 @@ def test_register_over_http_and_api(client, personas, ledger):
     body["building_id"] = other.pk
     resp = client.post("/api/v1/registry/households", body, content_type="application/json", **auth)
     assert resp.status_code == 404
+
+
+def test_age_tags_follow_the_birth_date_as_in_the_import(personas, ledger):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    baby_birth = timezone.localdate() - timedelta(days=200)
+    baby = resident_create(
+        actor=personas["staff"],
+        household=ledger["h2"],
+        data={"name": "小宝宝", "id_number": t.valid_id(baby_birth)},
+    )
+    elder = resident_create(
+        actor=personas["staff"],
+        household=ledger["h2"],
+        data={
+            "name": "老寿星",
+            "id_number": t.valid_id(date(1940, 1, 2)),
+            "tags": int(CareTag.LIVING_ALONE),
+        },
+    )
+    assert baby.tags == CareTag.INFANT
+    assert elder.tags == CareTag.AGE_60 | CareTag.AGE_80 | CareTag.LIVING_ALONE
