@@ -35,7 +35,7 @@ from shouwang.registry.models import (
     Unit,
 )
 from shouwang.registry.sample_names import GIVEN, MOBILE_PREFIXES, REGIONS, SURNAMES
-from shouwang.registry.services import households_refresh, street_ensure
+from shouwang.registry.services import age_on, age_tags, households_refresh, street_ensure
 
 DEMO_PASSWORD = "shouwang-demo"
 
@@ -104,10 +104,6 @@ class _Gen:
                 return number
 
 
-def _age(birth: date, today: date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
 def _members(g: _Gen, size: int, tenant: bool) -> list[dict]:
     """A plausible family: head, spouse, children, sometimes a parent; ages from the pyramid."""
     rng = g.rng
@@ -147,22 +143,17 @@ def _members(g: _Gen, size: int, tenant: bool) -> list[dict]:
             else rng.choice("MF")
         )
         birth = g.birth(*band)
-        age = _age(birth, g.today)
-        tags = 0
+        age = age_on(birth, g.today)
+        tags = age_tags(birth, g.today)
         if size == 1 and age >= 60:
             tags |= CareTag.LIVING_ALONE
         if age >= 60:
-            tags |= CareTag.AGE_60
             if rng.random() < 0.32:
                 tags |= CareTag.CHRONIC
             if rng.random() < (0.45 if age >= 80 else 0.15):
                 tags |= CareTag.NO_SMARTPHONE
-        if age >= 80:
-            tags |= CareTag.AGE_80
-            if rng.random() < 0.05:
-                tags |= CareTag.BEDRIDDEN
-        if age < 3:
-            tags |= CareTag.INFANT
+        if age >= 80 and rng.random() < 0.05:
+            tags |= CareTag.BEDRIDDEN
         if rng.random() < 0.015:
             tags |= CareTag.DISABLED
         if sex == "F" and 22 <= age <= 40 and rng.random() < 0.03:
@@ -191,7 +182,7 @@ def _members(g: _Gen, size: int, tenant: bool) -> list[dict]:
         has_phone = age >= 12 and not (tags & CareTag.NO_SMARTPHONE and rng.random() < 0.6)
         people.append(
             {
-                "name": g.name() if i else g.name(),
+                "name": g.name(),
                 "sex": sex,
                 "birth": birth,
                 "relation": relation,

@@ -12,6 +12,7 @@ from shouwang.accounts.permissions import require
 from shouwang.core.audit import audit
 from shouwang.core.errors import DomainError
 from shouwang.registry.models import CareTag
+from shouwang.registry.vocab import FIELD_LABELS
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,25 +23,14 @@ def neutralise(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+EXPORT_COLUMNS = (
+    "compound", "building", "unit", "door", "relation", "name", "id_type", "id_number", "phone",
+    "sex", "birth_date", "residency", "presence", "tags", "grid", "note",
+)  # fmt: skip
+
+
 def _headers() -> list[str]:
-    return [
-        _("Compound"),
-        _("Building"),
-        _("Unit"),
-        _("Door"),
-        _("Relation to head"),
-        _("Name"),
-        _("ID type"),
-        _("ID number"),
-        _("Mobile phone"),
-        _("Sex"),
-        _("Birth date"),
-        _("Residency"),
-        _("Presence"),
-        _("Tags"),
-        _("Grid"),
-        _("Note"),
-    ]
+    return [str(FIELD_LABELS[c]) for c in EXPORT_COLUMNS]
 
 
 def _rows(qs, *, full: bool):

@@ -19,12 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from shouwang.core import bulk, crypto
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict
-from shouwang.core.masking import mask_middle, mask_phone
 from shouwang.registry import tabular
 from shouwang.registry.models import (
     Building,
@@ -51,6 +49,7 @@ from shouwang.registry.validation import (
     parse_sex,
 )
 from shouwang.registry.vocab import (
+    FIELD_LABELS,
     PRESENCE_WORDS,
     RELATIONS,
     RESIDENCY_WORDS,
@@ -58,25 +57,6 @@ from shouwang.registry.vocab import (
     parse_tags,
 )
 
-FIELD_LABELS = {
-    "compound": gettext_lazy("Compound"),
-    "building": gettext_lazy("Building"),
-    "unit": gettext_lazy("Unit"),
-    "door": gettext_lazy("Door"),
-    "relation": gettext_lazy("Relation to head"),
-    "name": gettext_lazy("Name"),
-    "id_type": gettext_lazy("ID type"),
-    "id_number": gettext_lazy("ID number"),
-    "phone": gettext_lazy("Mobile phone"),
-    "tags": gettext_lazy("Tags"),
-    "note": gettext_lazy("Note"),
-    "sex": gettext_lazy("Sex"),
-    "birth_date": gettext_lazy("Birth date"),
-    "residency": gettext_lazy("Residency"),
-    "presence": gettext_lazy("Presence"),
-}
-
-BATCH = 2000
 # Place names repeat on every row of a building: clean each distinct one once.
 _clean_place = lru_cache(maxsize=65536)(clean_text)
 
@@ -686,7 +666,6 @@ def _write(*, actor, community, report, places, households, existing, progress):
                 report.unchanged += 1
                 continue
             touched.add(plan.existing_id)
-            phone = _phone_fields(p.phone)
             if ex is None:
                 new_rows.append(
                     (
@@ -694,11 +673,8 @@ def _write(*, actor, community, report, places, households, existing, progress):
                         plan.existing_id,
                         p.name,
                         p.id_type,
-                        crypto.encrypt(p.id_number),
-                        p.index,
-                        mask_middle(p.id_number),
-                        p.id_number[-4:],
-                        *phone,
+                        *Resident.id_number_columns(p.id_number, index=p.index),
+                        *Resident.phone_columns(p.phone),
                         p.sex,
                         db_date(p.birth_date),
                         p.birth_date_mismatch,
@@ -721,8 +697,8 @@ def _write(*, actor, community, report, places, households, existing, progress):
                     relation=p.relation, residency=p.residency, presence=p.presence, tags=p.tags,
                     note=p.note, import_digest=digest, updated_at=now,
                 )  # fmt: skip
-                r.set_id_number(p.id_number)
-                r.phone_enc, r.phone_index, r.phone_masked, r.phone_tail = phone
+                r.set_id_number(p.id_number, index=p.index)
+                r.set_phone(p.phone)
                 to_update.append(r)
             done += 1
             if progress and done % 1000 == 0:
@@ -746,9 +722,3 @@ def _write(*, actor, community, report, places, households, existing, progress):
             f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}"
         ),
     )
-
-
-def _phone_fields(e164: str) -> tuple[str, str, str, str]:
-    if not e164:
-        return ("", "", "", "")
-    return (crypto.encrypt(e164), crypto.blind_index("phone", e164), mask_phone(e164), e164[-4:])

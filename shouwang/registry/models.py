@@ -364,14 +364,37 @@ class Resident(models.Model):
     def tag_labels(self) -> list[str]:
         return CareTag.names_of(self.tags)
 
-    def set_id_number(self, number: str) -> None:
-        self.id_number_enc = crypto.encrypt(number)
-        self.id_number_index = crypto.blind_index("id", number)
-        self.id_number_masked = mask_middle(number)
-        self.id_tail = number[-4:]
+    @staticmethod
+    def id_number_columns(number: str, *, index: str = "") -> tuple[str, str, str, str]:
+        """What is stored of an ID number: (ciphertext, blind index, masked, last four).
+
+        The import passes the index it has already computed; bulk inserts use the tuple as is.
+        """
+        return (
+            crypto.encrypt(number),
+            index or crypto.blind_index("id", number),
+            mask_middle(number),
+            number[-4:],
+        )
+
+    @staticmethod
+    def phone_columns(e164: str) -> tuple[str, str, str, str]:
+        """What is stored of a mobile phone: (ciphertext, blind index, masked, last four)."""
+        if not e164:
+            return ("", "", "", "")
+        return (
+            crypto.encrypt(e164),
+            crypto.blind_index("phone", e164),
+            mask_phone(e164),
+            e164[-4:],
+        )
+
+    def set_id_number(self, number: str, *, index: str = "") -> None:
+        (self.id_number_enc, self.id_number_index, self.id_number_masked, self.id_tail) = (
+            self.id_number_columns(number, index=index)
+        )
 
     def set_phone(self, e164: str) -> None:
-        self.phone_enc = crypto.encrypt(e164)
-        self.phone_index = crypto.blind_index("phone", e164)
-        self.phone_masked = mask_phone(e164)
-        self.phone_tail = e164[-4:] if e164 else ""
+        (self.phone_enc, self.phone_index, self.phone_masked, self.phone_tail) = self.phone_columns(
+            e164
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Length
 
 from shouwang.accounts.scope import get_scoped, scope_queryset
@@ -12,7 +12,6 @@ from shouwang.core import crypto
 from shouwang.registry.models import (
     Building,
     CareTag,
-    Compound,
     Household,
     Presence,
     Resident,
@@ -171,14 +170,6 @@ def buildings_for(user) -> QuerySet[Building]:
 
 def building_get_for(user, pk) -> Building:
     return get_scoped(user, Building.objects.select_related("compound"), pk, grid_path="grid_id")
-
-
-def compounds_for(user) -> QuerySet[Compound]:
-    return scope_queryset(user, Compound.objects.all(), grid_path="buildings__grid_id").distinct()
-
-
-def households_total_people(qs: QuerySet[Household]) -> int:
-    return qs.aggregate(n=Sum("size"))["n"] or 0
 
 
 def communities_rollup(communities) -> list[dict]:

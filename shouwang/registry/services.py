@@ -27,7 +27,13 @@ from shouwang.registry.models import (
     Street,
     Unit,
 )
-from shouwang.registry.validation import clean_text
+from shouwang.registry.validation import (
+    InvalidValue,
+    check_id,
+    check_mobile,
+    check_name,
+    clean_text,
+)
 
 REVEAL_FIELDS = {"id_number": "reveal.id_number", "phone": "reveal.phone"}
 
@@ -92,11 +98,6 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
     return resident.id_number if field == "id_number" else resident.phone
 
 
-def visible_value(user, resident: Resident, field: str) -> str:
-    """What a page may print without a reveal: always the masked value."""
-    return resident.id_number_masked if field == "id_number" else resident.phone_masked
-
-
 def may_reveal(user, field: str) -> bool:
     return can(user, REVEAL_FIELDS[field])
 
@@ -135,11 +136,15 @@ def households_refresh(*, household_ids) -> None:
 # --- people --------------------------------------------------------------------------------
 
 
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
 def age_tags(birth: date | None, today: date) -> int:
     """The care tags a birth date implies (60+, 80+, infant), as the import sets them."""
     if birth is None:
         return 0
-    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    age = age_on(birth, today)
     bits = 0
     if age >= 60:
         bits |= CareTag.AGE_60
@@ -156,8 +161,6 @@ EDITABLE = ("name", "phone", "relation", "residency", "presence", "tags", "medic
 def _clean_person(data: dict, *, today=None) -> dict:
     """Validate person fields with the same rules as the import; raise one DomainError that
     names every bad field."""
-    from shouwang.registry.validation import InvalidValue, check_id, check_mobile, check_name
-
     clean, errors = {}, {}
     if "name" in data:
         try:
@@ -231,12 +234,8 @@ def resident_create(*, actor, household: Household, data: dict) -> Resident:
             fields={"id_number": _("Already registered.")},
         )
     r.set_phone(clean.get("phone", ""))
-    if r.relation == Relation.HEAD and household.head_id:
-        raise Conflict(
-            "head_exists",
-            _("This household has a head already."),
-            fields={"relation": _("Choose another relation.")},
-        )
+    if r.relation == Relation.HEAD:
+        _ensure_no_other_head(household_id=household.pk)
     r.save()
     households_refresh(household_ids=[household.pk])
     audit(
@@ -265,18 +264,8 @@ def resident_update(*, actor, resident: Resident, data: dict) -> Resident:
             changed.append(key)
     if not changed:
         return resident
-    if (
-        "relation" in changed
-        and resident.relation == Relation.HEAD
-        and Resident.objects.filter(household_id=resident.household_id, relation=Relation.HEAD)
-        .exclude(pk=resident.pk)
-        .exists()
-    ):
-        raise Conflict(
-            "head_exists",
-            _("This household has a head already. Change the head's relation first."),
-            fields={"relation": _("Choose another relation.")},
-        )
+    if "relation" in changed and resident.relation == Relation.HEAD:
+        _ensure_no_other_head(household_id=resident.household_id, person_id=resident.pk)
     # Which fields changed, never their values: the summary is read by people without reveal.
     resident.save(update_fields=[*changed, "updated_at"])
     households_refresh(household_ids=[resident.household_id])
@@ -289,6 +278,16 @@ def resident_update(*, actor, resident: Resident, data: dict) -> Resident:
         summary="changed: " + ", ".join(fields),
     )
     return resident
+
+
+def _ensure_no_other_head(*, household_id: int, person_id: int | None = None) -> None:
+    others = Resident.objects.filter(household_id=household_id, relation=Relation.HEAD)
+    if others.exclude(pk=person_id).exists():
+        raise Conflict(
+            "head_exists",
+            _("This household has a head already. Change the head's relation first."),
+            fields={"relation": _("Choose another relation.")},
+        )
 
 
 @transaction.atomic

@@ -276,6 +276,20 @@ def audit_log(request):
     return render(request, "registry/audit.html", {"page": page})
 
 
+def _submit(request, form, save, done_message):
+    """A posted person form: run the service and go to the household page, or put the
+    service's field errors on the form (None: render the form again)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        household_id = save()
+    except DomainError as e:
+        form.add_domain_errors(e.fields or {"__all__": e.message})
+        return None
+    messages.success(request, done_message)
+    return redirect("registry:household", pk=household_id)
+
+
 def _int(value):
     try:
         return int(value)
@@ -288,14 +302,13 @@ def _int(value):
 def member_add(request, pk: int):
     h = selectors.household_get_for(request.user, pk)
     form = PersonForm(request.POST or None, initial={"relation": "other"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resident_create(actor=request.user, household=h, data=form.service_data())
-        except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
-        else:
-            messages.success(request, _("Added."))
-            return redirect("registry:household", pk=h.pk)
+
+    def save():
+        services.resident_create(actor=request.user, household=h, data=form.service_data())
+        return h.pk
+
+    if done := _submit(request, form, save, _("Added.")):
+        return done
     return render(
         request,
         "registry/person_form.html",
@@ -319,18 +332,17 @@ def resident_edit(request, pk: int):
         "note": r.note,
     }
     form = PersonEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         data = form.service_data()
         # The phone field shows the masked value; leaving it untouched keeps the number.
         if data.get("phone") == r.phone_masked:
             data.pop("phone")
-        try:
-            services.resident_update(actor=request.user, resident=r, data=data)
-        except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("registry:household", pk=r.household_id)
+        services.resident_update(actor=request.user, resident=r, data=data)
+        return r.household_id
+
+    if done := _submit(request, form, save, _("Saved.")):
+        return done
     return render(
         request,
         "registry/person_form.html",
@@ -344,20 +356,18 @@ def resident_edit(request, pk: int):
 def household_new(request):
     buildings = selectors.buildings_for(request.user).select_related("compound")
     form = HouseholdForm(request.POST or None, buildings=buildings)
-    if request.method == "POST" and form.is_valid():
-        try:
-            h = services.household_create(
-                actor=request.user,
-                building=form.cleaned_data["building"],
-                unit=form.cleaned_data["unit"],
-                door=form.cleaned_data["door"],
-                head=form.head_data(),
-            )
-        except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
-        else:
-            messages.success(request, _("Household registered."))
-            return redirect("registry:household", pk=h.pk)
+
+    def save():
+        return services.household_create(
+            actor=request.user,
+            building=form.cleaned_data["building"],
+            unit=form.cleaned_data["unit"],
+            door=form.cleaned_data["door"],
+            head=form.head_data(),
+        ).pk
+
+    if done := _submit(request, form, save, _("Household registered.")):
+        return done
     return render(
         request,
         "registry/household_form.html",

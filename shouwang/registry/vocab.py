@@ -4,7 +4,30 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy
+
 from shouwang.registry.models import CareTag, Presence, Relation, Residency
+
+# Column names as the import reports them and the export writes them: the same words both ways,
+# so an exported file imports again.
+FIELD_LABELS = {
+    "compound": gettext_lazy("Compound"),
+    "building": gettext_lazy("Building"),
+    "unit": gettext_lazy("Unit"),
+    "door": gettext_lazy("Door"),
+    "relation": gettext_lazy("Relation to head"),
+    "name": gettext_lazy("Name"),
+    "id_type": gettext_lazy("ID type"),
+    "id_number": gettext_lazy("ID number"),
+    "phone": gettext_lazy("Mobile phone"),
+    "tags": gettext_lazy("Tags"),
+    "note": gettext_lazy("Note"),
+    "sex": gettext_lazy("Sex"),
+    "birth_date": gettext_lazy("Birth date"),
+    "residency": gettext_lazy("Residency"),
+    "presence": gettext_lazy("Presence"),
+    "grid": gettext_lazy("Grid"),
+}
 
 RELATIONS: dict[str, str] = {}
 for words, value in [
