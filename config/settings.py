@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "shouwang.accounts",
     "shouwang.registry",
     "shouwang.grids",
+    "shouwang.residents",
 ]
 
 # Kept short on purpose: the default stack costs ~30 % of throughput (shared/PERFORMANCE.md).
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shouwang.core.context.RequestContextMiddleware",
     "shouwang.accounts.middleware.SessionExpiryMiddleware",
+    "shouwang.residents.access.ResidentAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -111,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shouwang.accounts.context_processors.navigation",
+                "shouwang.residents.access.resident_context",
             ],
         },
     }
@@ -159,6 +162,29 @@ SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_LOCK_FAILURES = int(os.environ.get("SHOUWANG_LOGIN_LOCK_FAILURES", "5"))
 LOGIN_LOCK_SECONDS = int(os.environ.get("SHOUWANG_LOGIN_LOCK_SECONDS", "900"))
 LOGIN_ACCOUNT_HOURLY_CAP = int(os.environ.get("SHOUWANG_LOGIN_ACCOUNT_HOURLY_CAP", "20"))
+
+# --- residents' side ---------------------------------------------------------------------
+# The address residents reach the site at, for links printed on cards and sent by SMS
+# (e.g. https://shouwang.example.org). Empty: taken from the request.
+PUBLIC_URL = os.environ.get("SHOUWANG_PUBLIC_URL", "").rstrip("/")
+# Household pages opened by link or SMS code stay signed in this long (a lockdown's length).
+RESIDENT_SESSION_DAYS = int(os.environ.get("SHOUWANG_RESIDENT_SESSION_DAYS", "30"))
+# SMS: a class with send(phone, text, *, kind) (docs/sms.md). The console gateway prints the
+# message to standard output and sends nothing.
+SMS_GATEWAY = os.environ.get("SHOUWANG_SMS_GATEWAY", "shouwang.residents.sms.ConsoleGateway")
+SMS_HTTP_URL = os.environ.get("SHOUWANG_SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SHOUWANG_SMS_HTTP_TOKEN", "")
+SMS_SIGNATURE = os.environ.get("SHOUWANG_SMS_SIGNATURE", "【守望】")
+# Sign-in codes: lifetime, and the limits on sending and guessing.
+OTP_TTL_SECONDS = int(os.environ.get("SHOUWANG_OTP_TTL_SECONDS", "300"))
+OTP_RESEND_SECONDS = int(os.environ.get("SHOUWANG_OTP_RESEND_SECONDS", "60"))
+OTP_SENDS_PER_PHONE_HOUR = int(os.environ.get("SHOUWANG_OTP_SENDS_PER_PHONE_HOUR", "5"))
+OTP_SENDS_PER_ADDRESS_HOUR = int(os.environ.get("SHOUWANG_OTP_SENDS_PER_ADDRESS_HOUR", "20"))
+OTP_ATTEMPTS_PER_CODE = int(os.environ.get("SHOUWANG_OTP_ATTEMPTS_PER_CODE", "5"))
+OTP_FAILURES_PER_PHONE_HOUR = int(os.environ.get("SHOUWANG_OTP_FAILURES_PER_PHONE_HOUR", "10"))
+OTP_FAILURES_PER_ADDRESS_HOUR = int(
+    os.environ.get("SHOUWANG_OTP_FAILURES_PER_ADDRESS_HOUR", "30")
+)
 
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("shouwang.registry.urls")),
     path("accounts/", include("shouwang.accounts.urls")),
     path("grids/", include("shouwang.grids.urls")),
+    path("", include("shouwang.residents.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),

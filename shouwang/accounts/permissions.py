@@ -38,6 +38,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "accounts.manage": frozenset({A}),
     "audit.view": frozenset({A}),
     "rollup.view": frozenset({A, D}),
+    # Scan a pass at a gate, sampling point, queue or delivery: masked name and door only.
+    "passes.scan": frozenset({A, G, S, GU, SA, V}),
+    # Issue, revoke, reprint passes and print cards (grid leaders for their grid).
+    "passes.manage": frozenset({A, G, S}),
+    # Household links and consents to act on a household's behalf, on the household page.
+    "access.manage": frozenset({A, G, S}),
+    # The service directory printed on the back of the cards, and notices to residents.
+    "directory.manage": frozenset({A, S}),
+    "notices.manage": frozenset({A, S}),
 }
 
 

@@ -24,19 +24,19 @@ _VERSION = b"\x01"
 
 
 @lru_cache(maxsize=4)
-def _derive(master: str) -> tuple[AESGCM, bytes]:
+def _derive(master: str) -> tuple[AESGCM, bytes, bytes]:
     def derive(info: bytes) -> bytes:
         return HKDF(
             algorithm=hashes.SHA256(), length=32, salt=b"shouwang-fields", info=info
         ).derive(master.encode())
 
-    return AESGCM(derive(b"encrypt")), derive(b"blind-index")
+    return AESGCM(derive(b"encrypt")), derive(b"blind-index"), derive(b"mac")
 
 
-_active: tuple[AESGCM, bytes] | None = None
+_active: tuple[AESGCM, bytes, bytes] | None = None
 
 
-def _keys(_master=None) -> tuple[AESGCM, bytes]:
+def _keys(_master=None) -> tuple[AESGCM, bytes, bytes]:
     # Reading settings.FIELD_KEY on every call costs more than the hash itself during an
     # import; the keys are kept until a test (or anything else) changes the setting.
     global _active
@@ -55,7 +55,7 @@ def _forget_keys(*, setting, **kwargs):
 def encrypt(value: str) -> str:
     if not value:
         return ""
-    aead, _ = _keys()
+    aead = _keys()[0]
     nonce = os.urandom(12)
     blob = _VERSION + nonce + aead.encrypt(nonce, value.encode(), None)
     return base64.urlsafe_b64encode(blob).decode("ascii")
@@ -64,7 +64,7 @@ def encrypt(value: str) -> str:
 def decrypt(token: str) -> str:
     if not token:
         return ""
-    aead, _ = _keys()
+    aead = _keys()[0]
     blob = base64.urlsafe_b64decode(token.encode("ascii"))
     if blob[:1] != _VERSION:
         raise ValueError("unknown ciphertext version")
@@ -78,5 +78,13 @@ def blind_index(kind: str, value: str) -> str:
     """
     if not value:
         return ""
-    _, key = _keys()
+    key = _keys()[1]
     return hashlib.blake2b(f"{kind}:{value}".encode(), key=key, digest_size=16).hexdigest()
+
+
+def mac(kind: str, value: str, size: int = 32) -> bytes:
+    """A keyed tag over `value` (for pass tokens and sign-in codes), under a key of its own.
+
+    Derived from the field key, not SECRET_KEY: printed cards must survive a secret-key change.
+    """
+    return hashlib.blake2b(f"{kind}:{value}".encode(), key=_keys()[2], digest_size=size).digest()

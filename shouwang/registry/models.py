@@ -346,7 +346,9 @@ class Resident(models.Model):
             ),
             models.Index(fields=["community", "id_tail"], name="resident_comm_idtail"),
             models.Index(fields=["community", "phone_tail"], name="resident_comm_phonetail"),
-            models.Index(fields=["community", "phone_index"], name="resident_comm_phone"),
+            # Nearly unique: serves the search within a community and the SMS sign-in, which
+            # looks a phone up across communities.
+            models.Index(fields=["phone_index"], name="resident_phone"),
         ]
 
     def __str__(self):
