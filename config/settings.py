@@ -163,6 +163,10 @@ LOGIN_LOCK_FAILURES = int(os.environ.get("SHOUWANG_LOGIN_LOCK_FAILURES", "5"))
 LOGIN_LOCK_SECONDS = int(os.environ.get("SHOUWANG_LOGIN_LOCK_SECONDS", "900"))
 LOGIN_ACCOUNT_HOURLY_CAP = int(os.environ.get("SHOUWANG_LOGIN_ACCOUNT_HOURLY_CAP", "20"))
 
+# Reverse proxies in front of the app that append to X-Forwarded-For (nginx, Caddy: 1). The
+# sign-in locks and SMS limits count per client address; 0 trusts nothing but REMOTE_ADDR.
+TRUSTED_PROXY_HOPS = int(os.environ.get("SHOUWANG_TRUSTED_PROXY_HOPS", "0"))
+
 # --- residents' side ---------------------------------------------------------------------
 # The address residents reach the site at, for links printed on cards and sent by SMS
 # (e.g. https://shouwang.example.org). Empty: taken from the request.
@@ -182,9 +186,7 @@ OTP_SENDS_PER_PHONE_HOUR = int(os.environ.get("SHOUWANG_OTP_SENDS_PER_PHONE_HOUR
 OTP_SENDS_PER_ADDRESS_HOUR = int(os.environ.get("SHOUWANG_OTP_SENDS_PER_ADDRESS_HOUR", "20"))
 OTP_ATTEMPTS_PER_CODE = int(os.environ.get("SHOUWANG_OTP_ATTEMPTS_PER_CODE", "5"))
 OTP_FAILURES_PER_PHONE_HOUR = int(os.environ.get("SHOUWANG_OTP_FAILURES_PER_PHONE_HOUR", "10"))
-OTP_FAILURES_PER_ADDRESS_HOUR = int(
-    os.environ.get("SHOUWANG_OTP_FAILURES_PER_ADDRESS_HOUR", "30")
-)
+OTP_FAILURES_PER_ADDRESS_HOUR = int(os.environ.get("SHOUWANG_OTP_FAILURES_PER_ADDRESS_HOUR", "30"))
 
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

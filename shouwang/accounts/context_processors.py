@@ -9,6 +9,10 @@ NAV = [
     ("registry:overview", _("Overview"), "ledger.view"),
     ("registry:search", _("Residents"), "ledger.search"),
     ("grids:list", _("Grids"), "ledger.view"),
+    ("residents:passes", _("Passes"), "passes.manage"),
+    ("residents:scan", _("Scan"), "passes.scan"),
+    ("residents:notices", _("Notices"), "notices.manage"),
+    ("residents:directory", _("Directory"), "directory.manage"),
     ("registry:import", _("Import"), "ledger.import"),
     ("registry:export", _("Export"), "ledger.export"),
     ("registry:rollup", _("District"), "rollup.view"),
@@ -21,15 +25,15 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav": []}
     current = request.path
-    items = []
-    for name, label, capability in NAV:
-        if can(user, capability):
-            url = reverse(name)
-            items.append(
-                {
-                    "url": url,
-                    "label": label,
-                    "active": current.startswith(url) and (url != "/" or current == "/"),
-                }
-            )
+    items = [
+        {"url": reverse(name), "label": label, "active": False}
+        for name, label, capability in NAV
+        if can(user, capability)
+    ]
+    # The longest link that the current path starts with is the current page.
+    matches = [
+        i for i in items if current.startswith(i["url"]) and (i["url"] != "/" or current == "/")
+    ]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {"nav": items}

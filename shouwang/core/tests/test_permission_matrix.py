@@ -38,6 +38,8 @@ PERSONAS = (
     "outsider",
 )
 ANONYMOUS = "anonymous"
+# Not a user: a visitor who opened household h1's link (card QR or SMS), signed in to nothing else.
+HOUSEHOLD = "household"
 EVERYONE_SIGNED_IN = frozenset(PERSONAS)
 PUBLIC = "public"  # anyone, signed in or not
 NOBODY = frozenset()
@@ -56,6 +58,14 @@ AUDIT = frozenset({"admin", "outsider"})
 EDIT = frozenset({"admin", "staff"})
 # The "register a household" form has no id: the outsider gets it for their own buildings.
 EDIT_FORM = EDIT | {"outsider"}
+# Passes, cards, notices: pages without an id, the outsider works on their own community.
+PASSES = frozenset({"admin", "staff", "grid_leader", "outsider"})
+SCAN = frozenset({"admin", "staff", "grid_leader", "guard", "sampler", "volunteer", "outsider"})
+OFFICE = frozenset({"admin", "staff", "outsider"})  # directory and notices
+# Rows of the fixture community that only the office edits (the outsider gets a 404).
+OFFICE_ROWS = frozenset({"admin", "staff"})
+# The residents' household page: the household itself, and the volunteer it consented to.
+HOUSEHOLD_PAGE = frozenset({HOUSEHOLD, "volunteer"})
 
 REVEAL_BODY = {"field": "phone", "reason": "核酸漏检回访"}
 CSV_LEDGER = (
@@ -75,6 +85,11 @@ class Policy:
     status: int | None = None
     # POST-only views must refuse GET with 405 for everyone (found by itself for ninja routes).
     post_only: bool = False
+    # Refused callers without a staff sign-in: "login" (sent to the sign-in page, 401 on the
+    # API) or "refuse" (403/404 like everybody else: the residents' pages have no login).
+    anonymous: str = "login"
+    # Statuses that count as a refusal for a refused persona.
+    refusal: frozenset[int] = frozenset({403, 404})
 
 
 EXPECTED: dict[str, Policy] = {
@@ -104,6 +119,46 @@ EXPECTED: dict[str, Policy] = {
     "registry:audit": Policy(AUDIT),
     "grids:list": Policy(LEDGER_VIEW),
     "grids:detail": Policy(OWN_ROWS_VIEW, params={"pk": "grid_a"}),
+    "residents:passes": Policy(PASSES),
+    "residents:cards": Policy(PASSES),
+    "residents:scan": Policy(SCAN),
+    "residents:pass_issue": Policy(
+        OWN_ROWS_VIEW, method="POST", params={"pk": "r1b"}, post_only=True
+    ),
+    "residents:pass_revoke": Policy(
+        OWN_ROWS_VIEW, method="POST", params={"pk": "p1"}, data="revoke_form", post_only=True
+    ),
+    "residents:link_issue": Policy(
+        OWN_ROWS_VIEW, method="POST", params={"pk": "h1"}, post_only=True
+    ),
+    "residents:link_revoke": Policy(
+        OWN_ROWS_VIEW, method="POST", params={"pk": "h1"}, post_only=True
+    ),
+    "residents:link_send": Policy(
+        OWN_ROWS_VIEW, method="POST", params={"pk": "h1"}, post_only=True
+    ),
+    "residents:consent_add": Policy(OWN_ROWS_VIEW, params={"pk": "h1"}),
+    "residents:consent_revoke": Policy(
+        OWN_ROWS_VIEW, method="POST", params={"pk": "c_h2"}, post_only=True
+    ),
+    "residents:directory": Policy(OFFICE),
+    "residents:directory_edit": Policy(OFFICE_ROWS, params={"pk": "d1"}),
+    "residents:directory_delete": Policy(
+        OFFICE_ROWS, method="POST", params={"pk": "d2"}, post_only=True
+    ),
+    "residents:notices": Policy(OFFICE),
+    "residents:notice_withdraw": Policy(
+        OFFICE_ROWS, method="POST", params={"pk": "n1"}, post_only=True
+    ),
+    "residents:proxy_list": Policy(EVERYONE_SIGNED_IN),
+    # --- residents' pages (no staff sign-in) ---------------------------------------------
+    "residents:link_open": Policy(PUBLIC, params={"token": "link"}),
+    "residents:my": Policy(PUBLIC),
+    "residents:my_household": Policy(HOUSEHOLD_PAGE, params={"pk": "h1"}, anonymous="refuse"),
+    "residents:signin": Policy(PUBLIC),
+    "residents:signin_code": Policy(PUBLIC, method="POST", post_only=True),
+    "residents:signout": Policy(PUBLIC, method="POST", post_only=True),
+    "residents:elder": Policy(PUBLIC, method="POST", post_only=True),
     # --- API ------------------------------------------------------------------------------
     "GET api/v1/accounts/me": Policy(EVERYONE_SIGNED_IN),
     "GET api/v1/registry/overview": Policy(LEDGER_VIEW),
@@ -128,6 +183,16 @@ EXPECTED: dict[str, Policy] = {
     "POST api/v1/registry/import": Policy(IMPORT, data="import_csv"),
     "GET api/v1/registry/export": Policy(EXPORT),
     "GET api/v1/grids/": Policy(LEDGER_VIEW),
+    # The outsider's guard scanning our pass is told it belongs elsewhere (422), with no data.
+    "POST api/v1/passes/resolve": Policy(
+        SCAN - {"outsider"}, data="resolve_json", refusal=frozenset({403, 422})
+    ),
+    "POST api/v1/passes/residents/<resident_id>/issue": Policy(
+        OWN_ROWS_VIEW, params={"resident_id": "r1b"}, data="issue_json"
+    ),
+    "POST api/v1/passes/<pass_id>/revoke": Policy(
+        OWN_ROWS_VIEW, params={"pass_id": "p1"}, data="revoke_json"
+    ),
 }
 
 # Served by WhiteNoise in front of the URL resolver, so they are not URL patterns.
@@ -229,6 +294,8 @@ def _request(client, url: str, policy: Policy, method: str):
         return client.get(url)
     if policy.data == "reveal_form":
         return client.post(url, REVEAL_BODY)
+    if policy.data == "revoke_form":
+        return client.post(url, {"reason": "卡片遗失"})
     if policy.data in JSON_BODIES:
         body = JSON_BODIES[policy.data]()
         return client.generic(method, url, json.dumps(body), content_type="application/json")
@@ -253,7 +320,17 @@ def _household():
     return {"building_id": building.pk, "unit": "1单元", "door": "909", "head": _person()}
 
 
+def _resolve():
+    from shouwang.residents.models import Pass
+    from shouwang.residents.tokens import token_for
+
+    return {"token": token_for(Pass.objects.get(resident__name="李四", status="active").code)}
+
+
 JSON_BODIES = {
+    "resolve_json": _resolve,
+    "issue_json": lambda: {"reason": "矩阵测试"},
+    "revoke_json": lambda: {"reason": "卡片遗失"},
     "reveal_json": lambda: REVEAL_BODY,
     "patch_json": lambda: {"note": "矩阵测试"},
     "person_json": _person,
@@ -272,7 +349,7 @@ def _verdict(key: str, policy: Policy, persona: str, resp) -> str | None:
     allowed = policy.allowed == PUBLIC or persona in policy.allowed
     if allowed:
         return None if code < 400 else f"allowed but got {code}"
-    if persona == ANONYMOUS:
+    if persona in (ANONYMOUS, HOUSEHOLD) and policy.anonymous == "login":
         if is_api:
             if code != 401:
                 return f"anonymous API call should be 401, got {code}"
@@ -283,18 +360,84 @@ def _verdict(key: str, policy: Policy, persona: str, resp) -> str | None:
         if code != 302 or not resp["Location"].startswith(login):
             return f"anonymous should be redirected to {login}, got {code}"
         return None
-    if code not in (403, 404):
-        return f"refused persona should get 403 or 404, got {code}"
+    if code not in policy.refusal:
+        return f"refused persona should get one of {sorted(policy.refusal)}, got {code}"
     if is_api and "error" not in resp.json():
         return f"refusal without the error shape: {resp.content[:200]!r}"
     return None
 
 
-@pytest.mark.parametrize("persona", [*PERSONAS, ANONYMOUS])
-def test_permission_matrix(client, personas, ledger, grid_a, persona):
-    rows = {**ledger, "grid_a": grid_a}
+def _residents_rows(personas, ledger) -> dict:
+    """Rows of the residents' side for the routes' parameters."""
+    from django.utils import timezone
+
+    from shouwang.residents import services
+    from shouwang.residents.models import DirectoryEntry, Notice
+
+    admin, community = personas["admin"], personas["admin"].community
+    services.link_issue(actor=admin, household=ledger["h1"])
+    today = timezone.localdate()
+    return {
+        "p1": services.pass_issue(actor=admin, resident=ledger["r1"]),
+        "p2": services.pass_issue(actor=admin, resident=ledger["r2"]),
+        # The volunteer may act for h1; a consent on h2 is there to be withdrawn.
+        "c_h1": services.consent_grant(
+            actor=admin,
+            household=ledger["h1"],
+            relation="building_volunteer",
+            granted_on=today,
+            proxy_user=personas["volunteer"],
+        ),
+        "c_h2": services.consent_grant(
+            actor=admin,
+            household=ledger["h2"],
+            relation="family",
+            granted_on=today,
+            proxy_name="李女儿",
+            proxy_phone="13600001234",
+        ),
+        "d1": DirectoryEntry.objects.create(
+            community=community, kind="pharmacy", name="益丰大药房", phone="021-5555 0101"
+        ),
+        "d2": DirectoryEntry.objects.create(
+            community=community, kind="supermarket", name="松林超市", phone="021-5555 0202"
+        ),
+        "n1": Notice.objects.create(community=community, title="核酸通知", body="明早7点"),
+        "link": _CurrentLink(ledger["h1"]),
+    }
+
+
+class _CurrentLink:
+    """h1's link token as it is when the URL is built: the walk may have replaced the link."""
+
+    def __init__(self, household):
+        self.household = household
+
+    @property
+    def pk(self) -> str:
+        from shouwang.residents import services
+
+        return services.link_token(services.link_current(self.household))
+
+
+def _open_household_link(client, token: str) -> None:
+    assert client.get(f"/h/{token}/").status_code == 302
+
+
+def _forget_household(client) -> None:
+    session = client.session
+    session.pop("_sw_resident", None)
+    session.save()
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, ANONYMOUS, HOUSEHOLD])
+def test_permission_matrix(client, personas, ledger, grid_a, persona, settings):
+    settings.SMS_GATEWAY = "shouwang.residents.sms.MemoryGateway"
+    rows = {**ledger, "grid_a": grid_a, **_residents_rows(personas, ledger)}
     client.raise_request_exception = False  # a crash is a 500 in the report, not an abort
-    if persona != ANONYMOUS:
+    if persona == HOUSEHOLD:
+        _open_household_link(client, rows["link"].pk)
+    elif persona != ANONYMOUS:
         client.force_login(personas[persona])
     problems = []
     for key, r in sorted(project_urls().items()):
@@ -309,9 +452,15 @@ def test_permission_matrix(client, personas, ledger, grid_a, persona):
         wrong = _verdict(key, policy, persona, resp)
         if wrong:
             problems.append(f"{method} {url} ({key}): {wrong}")
-        if key == "accounts:logout" and persona != ANONYMOUS:
+        if key == "accounts:logout" and persona in PERSONAS:
             # Signing out is the point of that URL; sign in again for the rest of the walk.
             client.force_login(personas[persona])
+        if key in ("residents:link_open", "residents:signout"):
+            # Opening the link signs anybody in to h1's page, which is the point of the URL;
+            # the rest of the walk is with the persona's own rights again.
+            _forget_household(client)
+            if persona == HOUSEHOLD:
+                _open_household_link(client, rows["link"].pk)
     assert not problems, f"{persona}:\n  " + "\n  ".join(problems)
 
 
