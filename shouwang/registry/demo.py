@@ -315,7 +315,10 @@ def demo_build(
             )
             stats = _build_community(community=community, seed=seed + n, today=today)
             if n == 1:
+                from shouwang.residents.demo import demo_residents
+
                 logins = _demo_users(community, stats["grids"])
+                demo_residents(community, log=log)
             audit(
                 actor=None,
                 action="demo.build",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import can
-from shouwang.core import crypto
+from shouwang.core import crypto, sections
 from shouwang.core.errors import DomainError
 from shouwang.core.models import AuditEvent
 from shouwang.core.views import capability_required
@@ -103,6 +103,7 @@ def household(request, pk: int):
             "presences": Presence.choices,
             "can_edit": can(request.user, "ledger.edit"),
             "doors": selectors.households_at_door(request.user, h),
+            "sections": sections.render_list(sections.STAFF, request, h, request.user),
         },
     )
 

@@ -86,6 +86,9 @@ class HouseholdLink(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"link #{self.pk} of household {self.household_id}"
+
     @property
     def active(self) -> bool:
         return self.revoked_at is None
@@ -109,6 +112,9 @@ class OtpCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["address", "created_at"], name="otp_addr_time")]
 
+    def __str__(self):
+        return f"code #{self.pk}"
+
 
 class OtpFailure(models.Model):
     """A wrong code, for the guessing limits per phone and per address."""
@@ -122,6 +128,9 @@ class OtpFailure(models.Model):
             models.Index(fields=["phone_index", "at"], name="otpfail_phone_time"),
             models.Index(fields=["address", "at"], name="otpfail_addr_time"),
         ]
+
+    def __str__(self):
+        return f"failure #{self.pk}"
 
 
 class SmsMessage(models.Model):
@@ -141,6 +150,9 @@ class SmsMessage(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.kind} to {self.to_masked}"
 
 
 class ProxyRelation(models.TextChoices):
@@ -197,13 +209,16 @@ class Consent(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.proxy_name} for household {self.household_id}"
+
     @property
     def active(self) -> bool:
         return self.revoked_at is None
 
 
 class BehalfAction(models.Model):
-    """"Done by X on behalf of Y": written by every module when someone acts under a consent,
+    """ "Done by X on behalf of Y": written by every module when someone acts under a consent,
     and shown to the household on its page."""
 
     community = models.ForeignKey("registry.Community", on_delete=models.CASCADE, related_name="+")
@@ -224,6 +239,9 @@ class BehalfAction(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["household", "at"], name="behalf_hh_time")]
+
+    def __str__(self):
+        return f"{self.actor_name}: {self.summary}"
 
 
 class DirectoryKind(models.TextChoices):
@@ -257,6 +275,9 @@ class DirectoryEntry(models.Model):
         verbose_name = _("directory entry")
         ordering = ["sort", "kind", "distance_m", "name"]
 
+    def __str__(self):
+        return f"{self.name} {self.phone}"
+
 
 class Notice(models.Model):
     """An announcement to residents: the whole community, or one compound, building or grid."""
@@ -286,3 +307,6 @@ class Notice(models.Model):
         verbose_name = _("notice")
         ordering = ["-published_at", "-id"]
         indexes = [models.Index(fields=["community", "published_at"], name="notice_comm_time")]
+
+    def __str__(self):
+        return self.title

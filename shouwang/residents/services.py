@@ -23,7 +23,6 @@ from shouwang.registry.models import Household, Resident
 from shouwang.residents import tokens
 from shouwang.residents.models import BehalfAction, Consent, HouseholdLink, Pass, ProxyRelation
 
-
 # --- passes -------------------------------------------------------------------------------
 
 
@@ -70,19 +69,33 @@ def pass_issue(*, actor, resident: Resident, reason: str = "") -> Pass:
     return new
 
 
-def pass_ensure(*, actor, residents) -> dict[int, Pass]:
-    """The active pass of each resident, issuing the missing ones (for printing a building)."""
+def pass_ensure(*, actor, residents, never_issued_only: bool = False) -> dict[int, Pass]:
+    """The active pass of each resident, issuing the missing ones (for printing a building).
+
+    `never_issued_only`: issue only to people who never had a pass, so that a pass that staff
+    revoked stays revoked until they reissue it (the residents' own page uses this)."""
     residents = list(residents)
     ids = [r.pk for r in residents]
     have = {p.resident_id: p for p in Pass.objects.filter(resident_id__in=ids, status="active")}
     missing = [r for r in residents if r.pk not in have]
+    if missing and never_issued_only:
+        had = set(
+            Pass.objects.filter(resident_id__in=[r.pk for r in missing]).values_list(
+                "resident_id", flat=True
+            )
+        )
+        missing = [r for r in missing if r.pk not in had]
     if missing:
         with transaction.atomic():
             user = actor if getattr(actor, "is_authenticated", False) else None
             Pass.objects.bulk_create(
                 [
-                    Pass(community_id=r.community_id, resident=r, code=tokens.new_code(),
-                         issued_by=user)
+                    Pass(
+                        community_id=r.community_id,
+                        resident=r,
+                        code=tokens.new_code(),
+                        issued_by=user,
+                    )
                     for r in missing
                 ],
                 ignore_conflicts=True,  # someone else issued it meanwhile, or a code collision
@@ -208,6 +221,11 @@ def pass_resolve(raw: str, *, community_id: int | None) -> PassHolder:
             "pass_unknown",
             _("No pass has this code. Find the person by name or ID number and reissue the pass."),
         )
+    if community_id is not None and p.community_id != community_id:
+        raise _refuse(
+            "pass_elsewhere",
+            _("This pass belongs to another community. Send the person to their own committee."),
+        )
     if p.status != Pass.Status.ACTIVE:
         when = date_format(timezone.localtime(p.revoked_at), "SHORT_DATE_FORMAT")
         raise _refuse(
@@ -217,11 +235,6 @@ def pass_resolve(raw: str, *, community_id: int | None) -> PassHolder:
                 "or find the person by name or ID number."
             )
             % {"date": when},
-        )
-    if community_id is not None and p.community_id != community_id:
-        raise _refuse(
-            "pass_elsewhere",
-            _("This pass belongs to another community. Send the person to their own committee."),
         )
     r = p.resident
     return PassHolder(
@@ -446,7 +459,8 @@ def behalf_authorize(
             consents_active(household_id)
             .filter(q)
             .filter(Q(resident__isnull=True) | Q(resident_id=resident_id))
-            .order_by("resident_id", "-created_at")  # a whole-household consent first
+            # A whole-household consent first (NULLs sort last on PostgreSQL unless told).
+            .order_by(F("resident_id").asc(nulls_first=True), "-created_at")
             .first()
         )
     if consent is None:
@@ -458,6 +472,26 @@ def behalf_authorize(
             ),
         )
     return consent
+
+
+def consent_for_viewer(*, household_id: int, user=None, phone_index: str = "") -> Consent | None:
+    """Any active consent that lets this person open the household's page (for the whole
+    household or one member; the whole household's first). Acting still goes through
+    `behalf_authorize` with the member concerned."""
+    q = Q()
+    if user is not None and getattr(user, "is_authenticated", False):
+        q |= Q(proxy_user=user)
+    if phone_index:
+        q |= Q(proxy_phone_index=phone_index)
+    if not q:
+        return None
+    return (
+        consents_active(household_id)
+        .filter(q)
+        .select_related("resident")
+        .order_by(F("resident_id").asc(nulls_first=True), "-created_at")
+        .first()
+    )
 
 
 def behalf_record(
@@ -485,8 +519,5 @@ def behalf_record(
 def behalf_record_once_a_day(*, consent: Consent, action: str, summary: str) -> None:
     """For looking, not doing (a proxy showing the household's passes): one line per day."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    if not BehalfAction.objects.filter(
-        consent=consent, action=action, at__gte=today
-    ).exists():
+    if not BehalfAction.objects.filter(consent=consent, action=action, at__gte=today).exists():
         behalf_record(consent=consent, action=action, summary=summary)
-

@@ -90,11 +90,16 @@ def test_me_with_a_bearer_token(api, community):
         community.code,
     )
     assert body["capabilities"] == [
+        "access.manage",
+        "directory.manage",
         "ledger.edit",
         "ledger.export",
         "ledger.import",
         "ledger.search",
         "ledger.view",
+        "notices.manage",
+        "passes.manage",
+        "passes.scan",
         "reveal.phone",
     ]
 

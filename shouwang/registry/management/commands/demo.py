@@ -45,3 +45,12 @@ class Command(BaseCommand):
                 + (f" — {u.grid.name}" if u.grid_id else "")
             )
         self.stdout.write("  grid3 … grid10 lead the other grids.")
+        from shouwang.residents.demo import demo_link
+
+        token = demo_link(users.first().community)
+        if token:
+            self.stdout.write("")
+            self.stdout.write("A resident's household page (no password; as on the printed card):")
+            self.stdout.write(f"  http://127.0.0.1:8000/h/{token}/")
+            self.stdout.write("Or sign in as a resident at http://127.0.0.1:8000/my/ with a")
+            self.stdout.write("demo phone number; the SMS code is printed on this console.")
