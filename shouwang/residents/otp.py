@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -242,36 +242,36 @@ def _check_send_limits(phone_index: str, address: str | None, now: datetime) -> 
                 % {"wait": _wait_words(wait)},
             )
     since = now - _HOUR
-    phone_times = list(
-        OtpCode.objects.filter(phone_index=phone_index, created_at__gte=since)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-    )
-    free = _free_at(phone_times, settings.OTP_SENDS_PER_PHONE_HOUR, _HOUR)
-    if free is not None:
-        raise OtpTooMany(
-            "otp_too_many",
-            gettext(
+    limits = (
+        (
+            Q(phone_index=phone_index),
+            settings.OTP_SENDS_PER_PHONE_HOUR,
+            _(
                 "Too many codes were asked for this number in the last hour. Try again in "
                 "%(wait)s, or use the QR code on your household card."
-            )
-            % {"wait": _wait_words((free - now).total_seconds())},
-        )
-    address_times = list(
-        OtpCode.objects.filter(address=address, created_at__gte=since)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-    )
-    free = _free_at(address_times, settings.OTP_SENDS_PER_ADDRESS_HOUR, _HOUR)
-    if free is not None:
-        raise OtpTooMany(
-            "otp_too_many",
-            gettext(
+            ),
+        ),
+        (
+            Q(address=address),
+            settings.OTP_SENDS_PER_ADDRESS_HOUR,
+            _(
                 "Too many codes were asked for from this network in the last hour. Try again "
                 "in %(wait)s, or use the QR code on your household card."
-            )
-            % {"wait": _wait_words((free - now).total_seconds())},
+            ),
+        ),
+    )
+    for who, limit, message in limits:
+        times = list(
+            OtpCode.objects.filter(who, created_at__gte=since)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
         )
+        free = _free_at(times, limit, _HOUR)
+        if free is not None:
+            raise OtpTooMany(
+                "otp_too_many",
+                str(message) % {"wait": _wait_words((free - now).total_seconds())},
+            )
 
 
 def otp_request(*, phone_raw: str, address: str | None) -> None:

@@ -21,7 +21,14 @@ from shouwang.core.audit import audit
 from shouwang.core.errors import DomainError, Forbidden, NotFound
 from shouwang.registry.models import Household, Resident
 from shouwang.residents import tokens
-from shouwang.residents.models import BehalfAction, Consent, HouseholdLink, Pass, ProxyRelation
+from shouwang.residents.models import (
+    BehalfAction,
+    Consent,
+    HouseholdLink,
+    Notice,
+    Pass,
+    ProxyRelation,
+)
 
 # --- passes -------------------------------------------------------------------------------
 
@@ -521,3 +528,43 @@ def behalf_record_once_a_day(*, consent: Consent, action: str, summary: str) -> 
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     if not BehalfAction.objects.filter(consent=consent, action=action, at__gte=today).exists():
         behalf_record(consent=consent, action=action, summary=summary)
+
+
+# --- notices ------------------------------------------------------------------------------
+
+
+def notice_publish(*, actor, title: str, body: str, expires_at=None, **scope) -> Notice:
+    """A notice to the actor's community, or to one compound, building or grid (`scope`)."""
+    with transaction.atomic():
+        n = Notice.objects.create(
+            community_id=actor.community_id,
+            title=title.strip(),
+            body=body.strip(),
+            expires_at=expires_at,
+            created_by=actor,
+            **scope,
+        )
+        audit(
+            actor=actor,
+            action="notice.publish",
+            community=n.community_id,
+            target=n,
+            summary=n.title,
+        )
+    return n
+
+
+def notice_withdraw(*, actor, notice: Notice) -> Notice:
+    with transaction.atomic():
+        n = Notice.objects.select_for_update().get(pk=notice.pk)
+        if n.withdrawn_at is None:
+            n.withdrawn_at = timezone.now()
+            n.save(update_fields=["withdrawn_at"])
+            audit(
+                actor=actor,
+                action="notice.withdraw",
+                community=n.community_id,
+                target=n,
+                summary=n.title,
+            )
+    return n

@@ -284,20 +284,12 @@ def notices(request):
             target["building"] = buildings.get(pk=ref)
         elif kind == "grid":
             target["grid"] = grids.get(pk=ref)
-        n = Notice.objects.create(
-            community_id=user.community_id,
-            title=d["title"].strip(),
-            body=d["body"].strip(),
-            expires_at=d["expires_at"],
-            created_by=user,
-            **target,
-        )
-        audit(
+        services.notice_publish(
             actor=user,
-            action="notice.publish",
-            community=user.community_id,
-            target=n,
-            summary=n.title,
+            title=d["title"],
+            body=d["body"],
+            expires_at=d["expires_at"],
+            **target,
         )
         messages.success(request, _("The notice is on the household pages now."))
         return redirect("residents:notices")
@@ -315,15 +307,6 @@ def notices(request):
 @capability_required("notices.manage")
 def notice_withdraw(request, pk: int):
     n = get_scoped(request.user, Notice.objects.all(), pk)
-    if n.withdrawn_at is None:
-        n.withdrawn_at = timezone.now()
-        n.save(update_fields=["withdrawn_at"])
-        audit(
-            actor=request.user,
-            action="notice.withdraw",
-            community=n.community_id,
-            target=n,
-            summary=n.title,
-        )
+    services.notice_withdraw(actor=request.user, notice=n)
     messages.success(request, _("The notice is withdrawn."))
     return redirect("residents:notices")
