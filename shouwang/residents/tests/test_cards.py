@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db
 URL = reverse("residents:cards")
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    """The assertions read the English messages: ask for English as a browser would."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def setup(personas, ledger, community, other_community, grid_a):
     leader = personas["grid_leader"]

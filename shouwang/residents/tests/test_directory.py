@@ -29,6 +29,12 @@ def _valid(**kw):
     return data
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    """The assertions read the English messages: ask for English as a browser would."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def entry(community):
     return DirectoryEntry.objects.create(
