@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Length
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -24,7 +22,7 @@ from shouwang.core.audit import audit
 from shouwang.core.errors import DomainError, NotFound
 from shouwang.core.masking import mask_name_initial
 from shouwang.grids.selectors import grid_get_for, grids_for
-from shouwang.registry.models import Household, Resident
+from shouwang.registry.models import Resident
 from shouwang.registry.selectors import (
     building_get_for,
     buildings_for,
@@ -32,7 +30,7 @@ from shouwang.registry.selectors import (
     residents_for,
 )
 from shouwang.residents import services, tokens
-from shouwang.residents.models import DirectoryEntry, DirectoryKind, HouseholdLink, Pass
+from shouwang.residents.models import DirectoryEntry, DirectoryKind, Pass
 from shouwang.residents.qr import qr_svg
 
 COLUMNS = 2
@@ -201,27 +199,6 @@ def directory_for_cards(community_id: int) -> tuple[list[DirectoryLine], int, st
     return lines, len(on_card), committee.phone if committee else ""
 
 
-def public_url(path: str, request=None) -> str:
-    if settings.PUBLIC_URL:
-        return settings.PUBLIC_URL + path
-    return request.build_absolute_uri(path) if request is not None else path
-
-
-def _link_tokens(actor, households: list[Household]) -> dict[int, str]:
-    """The household link token of each household: the active ones in one query, the missing
-    ones issued (and audited) by the service."""
-    out = {
-        link.household_id: services.link_token(link)
-        for link in HouseholdLink.objects.filter(
-            household_id__in=[h.pk for h in households], revoked_at__isnull=True
-        )
-    }
-    missing = [h for h in households if h.pk not in out]
-    if missing:
-        out.update(services.links_ensure(actor=actor, households=missing))
-    return out
-
-
 def _people(selection: Selection) -> list[Resident]:
     return list(
         selection.residents.select_related(
@@ -271,7 +248,7 @@ def print_run(*, actor, selection: Selection, request=None) -> CardRun:
     households = list({r.household_id: r.household for r in people}.values())
     with transaction.atomic():
         passes = services.pass_ensure(actor=actor, residents=people) if people else {}
-        links = _link_tokens(actor, households) if households else {}
+        links = services.links_ensure(actor=actor, households=households) if households else {}
         if passes:
             Pass.objects.filter(pk__in=[p.pk for p in passes.values()]).update(
                 printed_at=timezone.now(), print_count=F("print_count") + 1
@@ -287,7 +264,7 @@ def print_run(*, actor, selection: Selection, request=None) -> CardRun:
     for r in people:
         h = r.household
         if h.pk not in link_qrs:
-            url = public_url(reverse("residents:link_open", args=[links[h.pk]]), request)
+            url = services.link_url(links[h.pk], request)
             link_qrs[h.pk] = qr_svg(url, title=str(_("Household page")), css_class="qr link-qr")
         token = tokens.token_for(passes[r.pk].code)
         leader = h.building.grid.leader if h.building.grid_id else None

@@ -159,6 +159,14 @@ def _free_at(times: list[datetime], limit: int, window: timedelta) -> datetime |
     return times[len(times) - limit] + window
 
 
+def _refuse_when_full(times, limit: int, now: datetime, code: str, message) -> None:
+    """OtpTooMany with `message` (which has a %(wait)s) when `times` in the last hour hold
+    `limit` events already."""
+    free = _free_at(times, limit, _HOUR)
+    if free is not None:
+        raise OtpTooMany(code, str(message) % {"wait": _wait_words((free - now).total_seconds())})
+
+
 def _known_community(phone_index: str) -> int | None:
     """The community of a resident with this phone (not moved out) or of an active consent to
     this phone; None for a number that is not known."""
@@ -266,12 +274,7 @@ def _check_send_limits(phone_index: str, address: str | None, now: datetime) -> 
             .order_by("created_at")
             .values_list("created_at", flat=True)
         )
-        free = _free_at(times, limit, _HOUR)
-        if free is not None:
-            raise OtpTooMany(
-                "otp_too_many",
-                str(message) % {"wait": _wait_words((free - now).total_seconds())},
-            )
+        _refuse_when_full(times, limit, now, "otp_too_many", message)
 
 
 def otp_request(*, phone_raw: str, address: str | None) -> None:
@@ -329,26 +332,24 @@ def _guess_counts(phone_index: str, address: str | None, now: datetime):
 
 
 def _check_guess_limits(by_phone, by_address, now: datetime) -> None:
-    free = _free_at(by_phone, settings.OTP_FAILURES_PER_PHONE_HOUR, _HOUR)
-    if free is not None:
-        raise OtpTooMany(
-            "otp_locked",
-            gettext(
-                "Too many wrong codes were typed for this number. Wait %(wait)s, then ask for a "
-                "new code. If you cannot wait, use the QR code on your household card or call "
-                "the committee."
-            )
-            % {"wait": _wait_words((free - now).total_seconds())},
-        )
-    free = _free_at(by_address, settings.OTP_FAILURES_PER_ADDRESS_HOUR, _HOUR)
-    if free is not None:
-        raise OtpTooMany(
-            "otp_locked",
-            gettext(
-                "Too many wrong codes were typed from this network. Wait %(wait)s and try again."
-            )
-            % {"wait": _wait_words((free - now).total_seconds())},
-        )
+    _refuse_when_full(
+        by_phone,
+        settings.OTP_FAILURES_PER_PHONE_HOUR,
+        now,
+        "otp_locked",
+        _(
+            "Too many wrong codes were typed for this number. Wait %(wait)s, then ask for a "
+            "new code. If you cannot wait, use the QR code on your household card or call "
+            "the committee."
+        ),
+    )
+    _refuse_when_full(
+        by_address,
+        settings.OTP_FAILURES_PER_ADDRESS_HOUR,
+        now,
+        "otp_locked",
+        _("Too many wrong codes were typed from this network. Wait %(wait)s and try again."),
+    )
 
 
 def _expired() -> DomainError:

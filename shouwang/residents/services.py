@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -297,11 +299,57 @@ def link_issue(*, actor, household: Household, replace: bool = True) -> tuple[Ho
 
 
 def links_ensure(*, actor, households) -> dict[int, str]:
-    """A link token for each household, creating the missing ones (printing cards)."""
-    out = {}
+    """A link token for each household (printing cards): the active links in one query, the
+    missing ones issued (and audited) one by one."""
+    households = list(households)
+    out = {
+        link.household_id: link_token(link)
+        for link in HouseholdLink.objects.filter(
+            household_id__in=[h.pk for h in households], revoked_at__isnull=True
+        )
+    }
     for h in households:
-        out[h.pk] = link_issue(actor=actor, household=h, replace=False)[1]
+        if h.pk not in out:
+            out[h.pk] = link_issue(actor=actor, household=h, replace=False)[1]
     return out
+
+
+def link_url(token: str, request=None) -> str:
+    """The absolute address of a household link: SHOUWANG_PUBLIC_URL, else the request's."""
+    path = reverse("residents:link_open", args=[token])
+    if settings.PUBLIC_URL:
+        return settings.PUBLIC_URL + path
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def link_send(*, actor, household: Household, request=None) -> str:
+    """Send the household's link by SMS to its contact phone; returns the masked number."""
+    from shouwang.residents.sms import sms_send
+
+    phone = household.contact_phone
+    if not phone:
+        raise DomainError(
+            "no_phone",
+            _("This household has no mobile phone in the ledger. Print a card for it instead."),
+        )
+    link, token = link_issue(actor=actor, household=household, replace=False)
+    text = _(
+        "Your household's page at the residents' committee: %(url)s — passes, notices and "
+        "more. Keep this link to yourselves."
+    ) % {"url": link_url(token, request)}
+    sms_send(phone_e164=phone, text=str(text), kind="link", community_id=household.community_id)
+    masked = household.contact_phone_masked
+    with transaction.atomic():
+        link.sent_to_masked = masked
+        link.save(update_fields=["sent_to_masked"])
+        audit(
+            actor=actor,
+            action="link.send",
+            community=household.community_id,
+            target=household,
+            summary=f"to {masked}",
+        )
+    return masked
 
 
 def _link_revoke(link: HouseholdLink, *, actor) -> None:
@@ -446,6 +494,23 @@ def consents_active(household_id: int):
     return Consent.objects.filter(household_id=household_id, revoked_at__isnull=True)
 
 
+def _proxy_consents(*, household_id: int, user=None, phone_index: str = ""):
+    """The household's active consents to this user or phone, whole-household ones first
+    (NULLs sort last on PostgreSQL unless told); None when there is nobody to look for."""
+    q = Q()
+    if user is not None and getattr(user, "is_authenticated", False):
+        q |= Q(proxy_user=user)
+    if phone_index:
+        q |= Q(proxy_phone_index=phone_index)
+    if not q:
+        return None
+    return (
+        consents_active(household_id)
+        .filter(q)
+        .order_by(F("resident_id").asc(nulls_first=True), "-created_at")
+    )
+
+
 def behalf_authorize(
     *,
     household_id: int,
@@ -455,21 +520,10 @@ def behalf_authorize(
 ) -> Consent:
     """The consent under which a user, or a person signed in with `phone_index`, may act for
     the household (or one of its members). Forbidden when there is none."""
-    q = Q()
-    if user is not None and getattr(user, "is_authenticated", False):
-        q |= Q(proxy_user=user)
-    if phone_index:
-        q |= Q(proxy_phone_index=phone_index)
+    qs = _proxy_consents(household_id=household_id, user=user, phone_index=phone_index)
     consent = None
-    if q:
-        consent = (
-            consents_active(household_id)
-            .filter(q)
-            .filter(Q(resident__isnull=True) | Q(resident_id=resident_id))
-            # A whole-household consent first (NULLs sort last on PostgreSQL unless told).
-            .order_by(F("resident_id").asc(nulls_first=True), "-created_at")
-            .first()
-        )
+    if qs is not None:
+        consent = qs.filter(Q(resident__isnull=True) | Q(resident_id=resident_id)).first()
     if consent is None:
         raise Forbidden(
             "no_consent",
@@ -485,20 +539,8 @@ def consent_for_viewer(*, household_id: int, user=None, phone_index: str = "") -
     """Any active consent that lets this person open the household's page (for the whole
     household or one member; the whole household's first). Acting still goes through
     `behalf_authorize` with the member concerned."""
-    q = Q()
-    if user is not None and getattr(user, "is_authenticated", False):
-        q |= Q(proxy_user=user)
-    if phone_index:
-        q |= Q(proxy_phone_index=phone_index)
-    if not q:
-        return None
-    return (
-        consents_active(household_id)
-        .filter(q)
-        .select_related("resident")
-        .order_by(F("resident_id").asc(nulls_first=True), "-created_at")
-        .first()
-    )
+    qs = _proxy_consents(household_id=household_id, user=user, phone_index=phone_index)
+    return qs.select_related("resident").first() if qs is not None else None
 
 
 def behalf_record(

@@ -14,7 +14,7 @@ from shouwang.core.masking import mask_name_initial
 from shouwang.core.models import AuditEvent
 from shouwang.registry.models import Presence
 from shouwang.residents import cards as card_data
-from shouwang.residents import tokens
+from shouwang.residents import services, tokens
 from shouwang.residents.models import DirectoryEntry, HouseholdLink, Pass
 
 pytestmark = pytest.mark.django_db
@@ -297,10 +297,10 @@ def test_the_page_lays_out_sheets_of_eight(client, setup, personas, community):
 
 def test_household_link_uses_public_url(settings, rf):
     settings.PUBLIC_URL = "https://sw.example.org"
-    assert card_data.public_url("/h/abc/") == "https://sw.example.org/h/abc/"
+    assert services.link_url("abc") == "https://sw.example.org/h/abc/"
     settings.PUBLIC_URL = ""
     request = rf.get("/passes/cards/", HTTP_HOST="testserver")
-    assert card_data.public_url("/h/abc/", request) == "http://testserver/h/abc/"
+    assert services.link_url("abc", request) == "http://testserver/h/abc/"
 
 
 def test_distance_label():

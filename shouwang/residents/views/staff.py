@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shouwang.accounts.models import User
 from shouwang.accounts.scope import get_scoped, scope_queryset
-from shouwang.core.audit import audit
+from shouwang.core import crypto
 from shouwang.core.errors import DomainError
 from shouwang.core.views import capability_required
 from shouwang.grids.selectors import grids_for
@@ -31,12 +31,6 @@ def _household(request, pk) -> Household:
 
 def _back(household_id: int):
     return redirect(reverse("registry:household", args=[household_id]) + "#access")
-
-
-def public_base(request) -> str:
-    from django.conf import settings
-
-    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
 
 
 # --- passes -------------------------------------------------------------------------------
@@ -150,11 +144,8 @@ def pass_revoke(request, pk: int):
 def link_issue(request, pk: int):
     h = _household(request, pk)
     _link, token = services.link_issue(actor=request.user, household=h, replace=True)
-    url = public_base(request) + reverse("residents:link_open", args=[token])
     # Shown once on the household page; the session is in the database, so encrypt it.
-    from shouwang.core import crypto
-
-    request.session[f"new_link:{h.pk}"] = crypto.encrypt(url)
+    request.session[f"new_link:{h.pk}"] = crypto.encrypt(services.link_url(token, request))
     messages.success(
         request, _("A new household link is ready. The old link and its sessions no longer work.")
     )
@@ -179,39 +170,13 @@ def link_revoke(request, pk: int):
 @capability_required("access.manage")
 def link_send(request, pk: int):
     """Send the household's link by SMS to its contact phone."""
-    from shouwang.residents.sms import sms_send
-
     h = _household(request, pk)
-    phone = h.contact_phone
-    if not phone:
-        messages.error(
-            request,
-            _("This household has no mobile phone in the ledger. Print a card for it instead."),
-        )
-        return _back(h.pk)
-    link, token = services.link_issue(actor=request.user, household=h, replace=False)
-    url = public_base(request) + reverse("residents:link_open", args=[token])
-    text = _(
-        "Your household's page at the residents' committee: %(url)s — passes, notices and "
-        "more. Keep this link to yourselves."
-    ) % {"url": url}
     try:
-        sms_send(phone_e164=phone, text=text, kind="link", community_id=h.community_id)
+        masked = services.link_send(actor=request.user, household=h, request=request)
     except DomainError as e:
         messages.error(request, e.message)
-        return _back(h.pk)
-    link.sent_to_masked = h.contact_phone_masked
-    link.save(update_fields=["sent_to_masked"])
-    audit(
-        actor=request.user,
-        action="link.send",
-        community=h.community_id,
-        target=h,
-        summary=f"to {h.contact_phone_masked}",
-    )
-    messages.success(
-        request, _("The link was sent to %(phone)s.") % {"phone": h.contact_phone_masked}
-    )
+    else:
+        messages.success(request, _("The link was sent to %(phone)s.") % {"phone": masked})
     return _back(h.pk)
 
 
