@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "shouwang.registry",
     "shouwang.grids",
     "shouwang.residents",
+    "shouwang.queues",
 ]
 
 # Kept short on purpose: the default stack costs ~30 % of throughput (shared/PERFORMANCE.md).

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("shouwang.accounts.urls")),
     path("grids/", include("shouwang.grids.urls")),
     path("", include("shouwang.residents.urls")),
+    path("", include("shouwang.queues.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),

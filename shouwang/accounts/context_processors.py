@@ -11,6 +11,7 @@ NAV = [
     ("grids:list", _("Grids"), "ledger.view"),
     ("residents:passes", _("Passes"), "passes.manage"),
     ("residents:scan", _("Scan"), "passes.scan"),
+    ("queues:index", _("Queue"), "queue.call"),
     ("residents:notices", _("Notices"), "notices.manage"),
     ("residents:directory", _("Directory"), "directory.manage"),
     ("registry:import", _("Import"), "ledger.import"),

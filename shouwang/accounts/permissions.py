@@ -47,6 +47,19 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The service directory printed on the back of the cards, and notices to residents.
     "directory.manage": frozenset({A, S}),
     "notices.manage": frozenset({A, S}),
+    # Take-a-number queue: points and sale days (ticket counts, draw, close the day).
+    "queue.manage": frozenset({A, S}),
+    # The counter: call next, recall, served, skip, undo.
+    "queue.call": frozenset({A, G, S, V}),
+    # Tickets for residents who phone in or come to the desk; paper tickets; give a number back.
+    "queue.issue": frozenset({A, G, S}),
+    # The day's goods board: photos, prices, sold out.
+    "queue.goods": frozenset({A, G, S, V}),
+    # Households without phones to ring or knock on when their number is near (grid leaders:
+    # their grid).
+    "queue.knock": frozenset({A, G, S}),
+    # After the day: figures, chart, export, the suggested ticket count.
+    "queue.report": frozenset({A, G, S}),
 }
 
 

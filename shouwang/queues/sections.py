@@ -1,0 +1,1 @@
+"""The queue's sections of the household pages (see shouwang.core.sections)."""

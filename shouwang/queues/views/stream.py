@@ -1,0 +1,3 @@
+from shouwang.queues.views._stub import stub
+
+stream = stub
