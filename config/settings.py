@@ -189,6 +189,20 @@ OTP_ATTEMPTS_PER_CODE = int(os.environ.get("SHOUWANG_OTP_ATTEMPTS_PER_CODE", "5"
 OTP_FAILURES_PER_PHONE_HOUR = int(os.environ.get("SHOUWANG_OTP_FAILURES_PER_PHONE_HOUR", "10"))
 OTP_FAILURES_PER_ADDRESS_HOUR = int(os.environ.get("SHOUWANG_OTP_FAILURES_PER_ADDRESS_HOUR", "30"))
 
+# --- take-a-number queue: live streams -----------------------------------------------------
+# Where browsers open the queue's Server-Sent Events (docs/decisions/0005-queue.md):
+#   empty     same origin (a reverse proxy sends /q/stream/ to the ASGI stream server);
+#   ":8001"   the page's own host name on that port (what `shouwang serve` sets when it starts
+#             the stream server next to the WSGI one);
+#   a URL     e.g. https://live.example.org.
+STREAM_URL = os.environ.get("SHOUWANG_STREAM_URL", "").rstrip("/")
+# The port `shouwang serve` starts the ASGI stream server on (0: do not start one).
+STREAM_PORT = int(os.environ.get("SHOUWANG_STREAM_PORT", "8001"))
+# How often each stream process reads the live rows (one query per tick for all its watchers).
+STREAM_TICK_MS = int(os.environ.get("SHOUWANG_STREAM_TICK_MS", "250"))
+# A comment line this often keeps proxies and phones from dropping an idle stream.
+STREAM_HEARTBEAT_SECONDS = int(os.environ.get("SHOUWANG_STREAM_HEARTBEAT_SECONDS", "15"))
+
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
