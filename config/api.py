@@ -17,6 +17,7 @@ install_error_handlers(api)
 
 from shouwang.accounts.api import router as accounts_router  # noqa: E402
 from shouwang.grids.api import router as grids_router  # noqa: E402
+from shouwang.queues.api import router as queues_router  # noqa: E402
 from shouwang.registry.api import router as registry_router  # noqa: E402
 from shouwang.residents.api import router as residents_router  # noqa: E402
 
@@ -24,3 +25,4 @@ api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)
 api.add_router("/grids/", grids_router)
 api.add_router("/passes/", residents_router)
+api.add_router("/queue/", queues_router)

@@ -135,6 +135,9 @@ def _invalid(field: str, message) -> DomainError:
 
 def day_check(day: SaleDay) -> None:
     """The day's times and numbers make sense together; DomainError naming the field if not."""
+    if day.sale_starts_at is not None:
+        # The day is the sale's local date: one source of truth, never two that disagree.
+        day.date = timezone.localtime(day.sale_starts_at).date()
     if day.take_opens_at >= day.take_closes_at:
         raise _invalid("take_closes_at", _("Tickets must stop being handed out after they start."))
     if day.sale_starts_at >= day.sale_ends_at:
@@ -261,6 +264,12 @@ class Taken:
 
 def _notify_columns(notify: str, sms_phone: str) -> dict:
     if notify == Notify.SMS:
+        from shouwang.registry.validation import InvalidValue, check_mobile
+
+        try:
+            sms_phone = check_mobile(sms_phone or "")
+        except InvalidValue as e:
+            raise _invalid("sms_phone", e.message) from None
         if not sms_phone:
             raise _invalid("sms_phone", _("Choose or type the mobile number for the text message."))
         return {
@@ -311,12 +320,18 @@ def ticket_take(
     (`created=False`). SoldOut (409) when no tickets are left."""
     now = now or timezone.now()
     _check_window(day, now)
+    if not day.point.active:
+        raise Conflict("point_inactive", _("This point is not handing out numbers any more."))
     if not point_serves(day.point, household):
         raise Forbidden(
             "not_served",
             _("%(point)s does not serve this building. Ask the committee which point serves you.")
             % {"point": day.point.name},
         )
+    if consent is not None and (
+        consent.household_id != household.pk or consent.revoked_at is not None
+    ):
+        raise Forbidden("no_consent", _("This household has not agreed that you act for it."))
     cols = _notify_columns(notify, sms_phone)
     common = {
         "community_id": day.community_id,
@@ -331,40 +346,43 @@ def ticket_take(
             return _register(day, common)
         if day.drawn_at is None:
             day = draw_run(day=day, now=now)
-    existing = list(Ticket.objects.filter(day=day, household=household).order_by("slot"))
-    if len(existing) >= day.per_household:
-        return Taken(ticket=existing[-1], created=False)
-    slot = len(existing) + 1
-    try:
-        with transaction.atomic():
-            with connection.cursor() as c:
-                c.execute(
-                    "UPDATE queues_saleday SET issued = issued + 1 "
-                    "WHERE id = %s AND issued < tickets_total AND closed_at IS NULL "
-                    "RETURNING issued",
-                    [day.pk],
+    while True:
+        existing = list(Ticket.objects.filter(day=day, household=household).order_by("slot"))
+        if len(existing) >= day.per_household:
+            return Taken(ticket=existing[-1], created=False)
+        slot = len(existing) + 1
+        try:
+            with transaction.atomic():
+                with connection.cursor() as c:
+                    c.execute(
+                        "UPDATE queues_saleday SET issued = issued + 1 "
+                        "WHERE id = %s AND issued < tickets_total AND closed_at IS NULL "
+                        "RETURNING issued",
+                        [day.pk],
+                    )
+                    row = c.fetchone()
+                if row is None:
+                    current = SaleDay.objects.get(pk=day.pk)
+                    _check_window(current, now)  # closed since the caller read it
+                    raise _refuse_sold_out(current)
+                number = row[0]
+                t = Ticket.objects.create(
+                    day=day,
+                    number=number,
+                    slot=slot,
+                    seq=number * SEQ_STEP,
+                    follow_key=new_follow_key(),
+                    **common,
                 )
-                row = c.fetchone()
-            if row is None:
-                raise _refuse_sold_out(day)
-            number = row[0]
-            t = Ticket.objects.create(
-                day=day,
-                number=number,
-                slot=slot,
-                seq=number * SEQ_STEP,
-                follow_key=new_follow_key(),
-                **common,
-            )
-            if consent is not None:
-                _behalf(consent, t, day)
-    except IntegrityError:
-        # Another request for the same household won the race: theirs is the ticket.
-        t = Ticket.objects.filter(day=day, household=household, slot=slot).first()
-        if t is None:
-            raise
-        return Taken(ticket=t, created=False)
-    return Taken(ticket=t, created=True)
+                if consent is not None:
+                    _behalf(consent, t, day)
+        except IntegrityError:
+            # Another request for the same household took this slot at the same moment (the
+            # rollback gave its number back): look again, and take the next slot if one is left.
+            if not Ticket.objects.filter(day=day, household=household, slot=slot).exists():
+                raise
+            continue
+        return Taken(ticket=t, created=True)
 
 
 def _behalf(consent, obj, day) -> None:
@@ -373,7 +391,7 @@ def _behalf(consent, obj, day) -> None:
     behalf_record(
         consent=consent,
         action="queue.ticket",
-        summary=f"{day.point.name} {day.date} #{getattr(obj, 'number', '')}".strip(),
+        summary=f"{day.point.name} {day.date} {obj}",
         target=obj,
     )
 
@@ -455,7 +473,7 @@ def draw_run(*, day: SaleDay, now=None, actor=None) -> SaleDay:
     now = now or timezone.now()
     with transaction.atomic():
         d = SaleDay.objects.select_for_update().get(pk=day.pk)
-        if d.drawn_at is not None or d.mode != SaleDay.Mode.DRAW:
+        if d.drawn_at is not None or d.mode != SaleDay.Mode.DRAW or d.closed_at is not None:
             return d
         if now < d.draw_at:
             raise Conflict(
@@ -510,14 +528,18 @@ def draw_run(*, day: SaleDay, now=None, actor=None) -> SaleDay:
     return d
 
 
-def draw_if_due(day: SaleDay, now=None) -> SaleDay:
+def draw_due(day: SaleDay, now=None) -> bool:
     now = now or timezone.now()
-    if (
+    return bool(
         day.mode == SaleDay.Mode.DRAW
         and day.drawn_at is None
         and day.draw_at
         and now >= day.draw_at
-    ):
+    )
+
+
+def draw_if_due(day: SaleDay, now=None) -> SaleDay:
+    if draw_due(day, now):
         return draw_run(day=day, now=now)
     return day
 
@@ -527,7 +549,7 @@ def draws_due(now=None) -> list[SaleDay]:
     now = now or timezone.now()
     done = []
     for d in SaleDay.objects.filter(
-        mode=SaleDay.Mode.DRAW, drawn_at__isnull=True, draw_at__lte=now
+        mode=SaleDay.Mode.DRAW, drawn_at__isnull=True, closed_at__isnull=True, draw_at__lte=now
     ):
         done.append(draw_run(day=d, now=now))
     return done
@@ -742,6 +764,14 @@ def undo(*, day: SaleDay, actor=None, version=None) -> QueueEvent:
         )
         if e is None:
             raise Conflict("nothing_to_undo", _("There is nothing to undo."))
+        touched = [state["id"] for state in e.before.get("tickets", [])]
+        if QueueEvent.objects.filter(
+            day=d, kind=QueueEvent.Kind.CANCEL, ticket_id__in=touched, pk__gt=e.pk
+        ).exists():
+            raise Conflict(
+                "given_back",
+                _("The number has been given back since: this press cannot be undone."),
+            )
         for state in e.before.get("tickets", []):
             _restore(state)
         e.undone_at = timezone.now()
@@ -810,7 +840,7 @@ def _refresh(d: SaleDay) -> None:
     )
     d.snapshot = {
         "v": d.version,
-        "serving": called[:SERVING_SHOWN],
+        "serving": called,
         "waiting": waiting,
         "issued": d.issued,
         "served": counts.get(Ticket.Status.SERVED, 0),
@@ -853,7 +883,7 @@ def public_state(
     nxt = (waiting + later)[:NEXT_SHOWN]
     out = {
         "v": snapshot.get("v", 0) if version is None else version,
-        "serving": serving,
+        "serving": serving[:SERVING_SHOWN],
         "next": nxt,
         "issued": issued,
         "total": tickets_total,

@@ -66,6 +66,16 @@ OFFICE = frozenset({"admin", "staff", "outsider"})  # directory and notices
 OFFICE_ROWS = frozenset({"admin", "staff"})
 # The residents' household page: the household itself, and the volunteer it consented to.
 HOUSEHOLD_PAGE = frozenset({HOUSEHOLD, "volunteer"})
+# The queue's counter and goods board (queue.call, queue.goods): volunteers help at the stall.
+QUEUE_COUNTER = frozenset({"admin", "grid_leader", "staff", "volunteer"})
+# The queue's list of days has no id: the outsider sees their own community's days.
+QUEUE_HOME = QUEUE_COUNTER | {"outsider"}
+# Points and sale days (queue.manage): the office; forms without an id for the outsider too.
+QUEUE_MANAGE = frozenset({"admin", "staff"})
+QUEUE_MANAGE_FORM = QUEUE_MANAGE | {"outsider"}
+# Tickets for residents who phone in, the list to knock on, the report (queue.issue,
+# queue.knock, queue.report): the office and the grid leader.
+QUEUE_DESK = frozenset({"admin", "grid_leader", "staff"})
 
 REVEAL_BODY = {"field": "phone", "reason": "核酸漏检回访"}
 CSV_LEDGER = (
@@ -159,6 +169,73 @@ EXPECTED: dict[str, Policy] = {
     "residents:signin_code": Policy(PUBLIC, method="POST", post_only=True),
     "residents:signout": Policy(PUBLIC, method="POST", post_only=True),
     "residents:elder": Policy(PUBLIC, method="POST", post_only=True),
+    # --- take-a-number queue: staff pages ------------------------------------------------
+    "queues:index": Policy(QUEUE_HOME),
+    "queues:point_new": Policy(QUEUE_MANAGE_FORM),
+    "queues:point_edit": Policy(QUEUE_MANAGE, params={"pk": "q_point"}),
+    "queues:day_new": Policy(QUEUE_MANAGE_FORM),
+    "queues:day": Policy(QUEUE_COUNTER, params={"pk": "q_day"}),
+    "queues:day_edit": Policy(QUEUE_MANAGE, params={"pk": "q_day"}),
+    # A day of its own, so that closing it leaves the rest of the walk an open day.
+    "queues:day_close": Policy(
+        QUEUE_MANAGE, method="POST", params={"pk": "q_day_closing"}, post_only=True
+    ),
+    "queues:day_draw": Policy(QUEUE_MANAGE, method="POST", params={"pk": "q_day"}, post_only=True),
+    "queues:console": Policy(QUEUE_COUNTER, params={"pk": "q_day"}),
+    "queues:console_action": Policy(
+        QUEUE_COUNTER,
+        method="POST",
+        params={"pk": "q_day", "action": "q_action"},
+        post_only=True,
+    ),
+    "queues:issue": Policy(QUEUE_DESK, params={"pk": "q_day"}),
+    "queues:tickets": Policy(QUEUE_DESK, params={"pk": "q_day"}),
+    "queues:ticket_print": Policy(QUEUE_DESK, params={"pk": "q_t1"}),
+    "queues:ticket_cancel": Policy(
+        QUEUE_DESK, method="POST", params={"pk": "q_t2"}, post_only=True
+    ),
+    "queues:knock": Policy(QUEUE_DESK, params={"pk": "q_day"}),
+    "queues:ticket_knocked": Policy(
+        QUEUE_DESK, method="POST", params={"pk": "q_t1"}, post_only=True
+    ),
+    "queues:goods": Policy(QUEUE_COUNTER, params={"pk": "q_day"}),
+    "queues:goods_edit": Policy(QUEUE_COUNTER, params={"pk": "q_goods"}),
+    "queues:goods_sold_out": Policy(
+        QUEUE_COUNTER, method="POST", params={"pk": "q_goods"}, post_only=True
+    ),
+    # Goods of their own: the walk deletes them before it edits q_goods (keys are sorted).
+    "queues:goods_delete": Policy(
+        QUEUE_COUNTER, method="POST", params={"pk": "q_goods_gone"}, post_only=True
+    ),
+    "queues:report": Policy(QUEUE_DESK, params={"pk": "q_day"}),
+    "queues:report_xlsx": Policy(QUEUE_DESK, params={"pk": "q_day"}),
+    # --- take-a-number queue: from the household page (no staff sign-in) ------------------
+    "queues:take": Policy(
+        HOUSEHOLD_PAGE,
+        method="POST",
+        params={"hh": "h1", "pk": "q_day"},
+        data="take_form",
+        post_only=True,
+        anonymous="refuse",
+    ),
+    "queues:cancel": Policy(
+        HOUSEHOLD_PAGE,
+        method="POST",
+        params={"hh": "h1", "pk": "q_t1"},
+        post_only=True,
+        anonymous="refuse",
+    ),
+    # --- take-a-number queue: public, numbers only ----------------------------------------
+    "queues:ticket": Policy(PUBLIC, params={"key": "q_follow"}),
+    "queues:ticket_state": Policy(PUBLIC, params={"key": "q_follow"}),
+    "queues:photo": Policy(PUBLIC, params={"pk": "q_goods", "digest": "q_digest"}),
+    "queues:stream": Policy(PUBLIC, params={"key": "q_key"}),
+    "queues:public": Policy(PUBLIC, params={"key": "q_key"}),
+    "queues:public_state": Policy(PUBLIC, params={"key": "q_key"}),
+    "queues:board": Policy(PUBLIC, params={"key": "q_key"}),
+    "queues:poster": Policy(PUBLIC, params={"key": "q_key"}),
+    "queues:draw": Policy(PUBLIC, params={"key": "q_key"}),
+    "queues:draw_txt": Policy(PUBLIC, params={"key": "q_key"}),
     # --- API ------------------------------------------------------------------------------
     "GET api/v1/accounts/me": Policy(EVERYONE_SIGNED_IN),
     "GET api/v1/registry/overview": Policy(LEDGER_VIEW),
@@ -193,6 +270,15 @@ EXPECTED: dict[str, Policy] = {
     "POST api/v1/passes/<pass_id>/revoke": Policy(
         OWN_ROWS_VIEW, params={"pass_id": "p1"}, data="revoke_json"
     ),
+    "GET api/v1/queue/days": Policy(QUEUE_HOME),
+    "GET api/v1/queue/days/<day_id>": Policy(QUEUE_COUNTER, params={"day_id": "q_day"}),
+    "POST api/v1/queue/days/<day_id>/call": Policy(
+        QUEUE_COUNTER, params={"day_id": "q_day"}, data="call_json"
+    ),
+    "POST api/v1/queue/days/<day_id>/tickets": Policy(
+        QUEUE_DESK, params={"day_id": "q_day"}, data="queue_ticket_json"
+    ),
+    "GET api/v1/queue/days/<day_id>/report": Policy(QUEUE_DESK, params={"day_id": "q_day"}),
 }
 
 # Served by WhiteNoise in front of the URL resolver, so they are not URL patterns.
@@ -296,6 +382,8 @@ def _request(client, url: str, policy: Policy, method: str):
         return client.post(url, REVEAL_BODY)
     if policy.data == "revoke_form":
         return client.post(url, {"reason": "卡片遗失"})
+    if policy.data == "take_form":
+        return client.post(url, {"notify": "page"})
     if policy.data in JSON_BODIES:
         body = JSON_BODIES[policy.data]()
         return client.generic(method, url, json.dumps(body), content_type="application/json")
@@ -327,6 +415,13 @@ def _resolve():
     return {"token": token_for(Pass.objects.get(resident__name="李四", status="active").code)}
 
 
+def _queue_ticket():
+    from shouwang.registry.models import Household
+
+    # h2 of the ledger fixture (grid A): it holds a ticket already, so the answer is 200.
+    return {"household_id": Household.objects.get(dwelling__door="102").pk, "notify": "page"}
+
+
 JSON_BODIES = {
     "resolve_json": _resolve,
     "issue_json": lambda: {"reason": "矩阵测试"},
@@ -335,6 +430,8 @@ JSON_BODIES = {
     "patch_json": lambda: {"note": "矩阵测试"},
     "person_json": _person,
     "household_json": _household,
+    "call_json": lambda: {"action": "next"},
+    "queue_ticket_json": _queue_ticket,
 }
 
 
@@ -407,6 +504,65 @@ def _residents_rows(personas, ledger) -> dict:
     }
 
 
+class _Key:
+    """A path parameter that is not a row's id (a public key, a photo hash, an action)."""
+
+    def __init__(self, value: str):
+        self.pk = value
+
+
+def _queue_rows(personas, ledger) -> dict:
+    """A draw day of the fixture community that has drawn (h3 registered and holds number 1;
+    h1 and h2 came first come after the draw: 2 and 3), with goods, and a day to close."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shouwang.queues import services as queue
+    from shouwang.queues.models import Goods
+
+    admin = personas["admin"]
+    now = timezone.now()
+    point = queue.point_save(actor=admin, name="松林超市", location="东门")
+    times = {
+        "date": timezone.localdate(),
+        "take_opens_at": now - dt.timedelta(hours=2),
+        "take_closes_at": now + dt.timedelta(hours=4),
+        "sale_starts_at": now + dt.timedelta(hours=1),
+        "sale_ends_at": now + dt.timedelta(hours=5),
+        "tickets_total": 20,
+    }
+    draw_at = now - dt.timedelta(hours=1)
+    day = queue.day_create(actor=admin, point=point, mode="draw", draw_at=draw_at, **times)
+    queue.ticket_take(day=day, household=ledger["h3"], now=draw_at - dt.timedelta(minutes=5))
+    day = queue.draw_run(day=day, now=now)
+    t1 = queue.ticket_take(day=day, household=ledger["h1"]).ticket
+    t2 = queue.ticket_take(day=day, household=ledger["h2"]).ticket
+    jpeg = b"\xff\xd8\xff\xe0matrix-photo\xff\xd9"
+    goods = Goods.objects.create(
+        community_id=day.community_id,
+        day=day,
+        name="白菜",
+        unit="斤",
+        photo=jpeg,
+        thumb=jpeg,
+        photo_hash="0123456789abcdef",
+    )
+    return {
+        "q_point": point,
+        "q_day": day,
+        "q_day_closing": queue.day_create(actor=admin, point=point, **times),
+        "q_t1": t1,
+        "q_t2": t2,
+        "q_goods": goods,
+        "q_goods_gone": Goods.objects.create(community_id=day.community_id, day=day, name="萝卜"),
+        "q_key": _Key(day.public_key),
+        "q_follow": _Key(t1.follow_key),
+        "q_digest": _Key(goods.photo_hash),
+        "q_action": _Key("next"),
+    }
+
+
 class _CurrentLink:
     """h1's link token as it is when the URL is built: the walk may have replaced the link."""
 
@@ -433,7 +589,12 @@ def _forget_household(client) -> None:
 @pytest.mark.parametrize("persona", [*PERSONAS, ANONYMOUS, HOUSEHOLD])
 def test_permission_matrix(client, personas, ledger, grid_a, persona, settings):
     settings.SMS_GATEWAY = "shouwang.residents.sms.MemoryGateway"
-    rows = {**ledger, "grid_a": grid_a, **_residents_rows(personas, ledger)}
+    rows = {
+        **ledger,
+        "grid_a": grid_a,
+        **_residents_rows(personas, ledger),
+        **_queue_rows(personas, ledger),
+    }
     client.raise_request_exception = False  # a crash is a 500 in the report, not an abort
     if persona == HOUSEHOLD:
         _open_household_link(client, rows["link"].pk)
@@ -455,6 +616,9 @@ def test_permission_matrix(client, personas, ledger, grid_a, persona, settings):
         if key == "accounts:logout" and persona in PERSONAS:
             # Signing out is the point of that URL; sign in again for the rest of the walk.
             client.force_login(personas[persona])
+        if key == "accounts:logout" and persona == HOUSEHOLD:
+            # Signing out flushes the whole session, the household's link with it.
+            _open_household_link(client, rows["link"].pk)
         if key in ("residents:link_open", "residents:signout"):
             # Opening the link signs anybody in to h1's page, which is the point of the URL;
             # the rest of the walk is with the persona's own rights again.
