@@ -115,7 +115,7 @@ def ticket_take_lean(*, day, household, notify, sms_phone=""):
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
-    from shouwang.core.errors import Forbidden
+    from shouwang.core.errors import Conflict, Forbidden
     from shouwang.queues import services
     from shouwang.queues.models import SEQ_STEP, Channel, SaleDay, Ticket
 
@@ -124,6 +124,8 @@ def ticket_take_lean(*, day, household, notify, sms_phone=""):
             day=day, household=household, notify=notify, sms_phone=sms_phone
         )
     services._check_window(day, timezone.now())
+    if not day.point.active:
+        raise Conflict("point_inactive", _("This point is not handing out numbers any more."))
     if not point_serves_1q(day.point, household):
         raise Forbidden(
             "not_served",

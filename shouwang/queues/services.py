@@ -424,8 +424,9 @@ def _register(day: SaleDay, common: dict) -> Taken:
     return Taken(registration=r, created=True)
 
 
-def ticket_cancel(*, ticket: Ticket, actor=None) -> Ticket:
-    """The household gives its number back (only while waiting)."""
+def ticket_cancel(*, ticket: Ticket, actor=None, consent=None) -> Ticket:
+    """The household gives its number back (only while waiting); `consent` when someone does it
+    on the household's behalf (recorded for the household to see)."""
     with transaction.atomic():
         d = SaleDay.objects.select_for_update().get(pk=ticket.day_id)
         t = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -449,6 +450,15 @@ def ticket_cancel(*, ticket: Ticket, actor=None) -> Ticket:
         d.version += 1
         d.save(update_fields=["version"])
         _refresh(d)
+        if consent is not None:
+            from shouwang.residents.services import behalf_record
+
+            behalf_record(
+                consent=consent,
+                action="queue.cancel",
+                summary=f"{d.point.name} {d.date} {t}",
+                target=t,
+            )
     return t
 
 

@@ -319,6 +319,11 @@ def demo_build(
 
                 logins = _demo_users(community, stats["grids"])
                 demo_residents(community, log=log)
+                from shouwang.queues.demo import demo_queue
+
+                demo_queue(
+                    community, User.objects.get(community=community, username="admin"), log=log
+                )
             audit(
                 actor=None,
                 action="demo.build",

@@ -324,6 +324,7 @@ def test_a_proxy_cancel_is_recorded_for_the_household(client, staff, ledger, day
     client.post(cancel_url(ledger["h1"], t))
     t.refresh_from_db()
     assert t.status == Ticket.Status.CANCELLED
+    client.post(cancel_url(ledger["h1"], t))  # pressed twice: recorded once
     assert BehalfAction.objects.filter(consent=consent, action="queue.cancel").count() == 1
 
 

@@ -9,7 +9,6 @@ address is the only secret, and they show numbers only — never a name, a door 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -150,16 +149,8 @@ def cancel(request, hh: int, pk: int):
     if ticket is None:
         raise Http404
     try:
-        with transaction.atomic():
-            acting = None if is_own else _authorize(request, hh, consent, None)
-            t = services.ticket_cancel(ticket=ticket, actor=_acting_user(request))
-            if acting is not None:
-                resident_services.behalf_record(
-                    consent=acting,
-                    action="queue.cancel",
-                    summary=f"{t.day.point.name} {t.day.date} #{t.number}",
-                    target=t,
-                )
+        acting = None if is_own else _authorize(request, hh, consent, None)
+        t = services.ticket_cancel(ticket=ticket, actor=_acting_user(request), consent=acting)
     except DomainError as e:
         messages.error(request, e.message)
     else:

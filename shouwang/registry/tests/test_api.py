@@ -100,6 +100,12 @@ def test_me_with_a_bearer_token(api, community):
         "notices.manage",
         "passes.manage",
         "passes.scan",
+        "queue.call",
+        "queue.goods",
+        "queue.issue",
+        "queue.knock",
+        "queue.manage",
+        "queue.report",
         "reveal.phone",
     ]
 
