@@ -237,30 +237,35 @@ def demo_queue(
         SaleDay.objects.filter(pk=past.pk).update(closed_at=closed_at)
         services.bump(past)
 
-        # --- today: the sale is under way -------------------------------------------------
+        # --- today: the sale is under way (it began 55 minutes before the demo was built, so
+        # whenever the demo is made the counter is mid-morning, not in the future) ---------------
+        s0 = max(
+            timezone.localtime(now - dt.timedelta(minutes=55)).replace(second=0, microsecond=0),
+            _local(today, 0, 5),  # still today's sale, just after midnight
+        )
         day = services.day_create(
             actor=admin_user,
             point=point,
             date=today,
             title="今日蔬菜、鸡蛋、猪肉",
             take_opens_at=_local(yesterday, 20),
-            take_closes_at=_local(today, 12),
-            sale_starts_at=_local(today, 9),
-            sale_ends_at=_local(today, 12),
+            take_closes_at=s0 + dt.timedelta(hours=3),
+            sale_starts_at=s0,
+            sale_ends_at=s0 + dt.timedelta(hours=3),
             tickets_total=300,
             come_when=10,
             expected_service_seconds=75,
         )
         households = sample(120)
-        when = _times(rng, day.take_opens_at, _local(today, 9, 40), len(households))
+        when = _times(rng, day.take_opens_at, s0 + dt.timedelta(minutes=40), len(households))
         taken = _take(rng, day, households, when=when, staff=staff, volunteer=volunteer)
         tickets = [x.ticket for x in taken if x.ticket is not None]
         _post_times(tickets, when[: len(tickets)])
         touched = _counter(
             rng,
             tickets,
-            start=_local(today, 9, 0, 30),
-            stop=_local(today, 12),
+            start=s0 + dt.timedelta(seconds=30),
+            stop=s0 + dt.timedelta(hours=3),
             served_max=40,
             spc=75,
         )
@@ -269,9 +274,7 @@ def demo_queue(
         at_counter = [t for t in tickets if t.status == Ticket.Status.WAITING][:2]
         for k, t in enumerate(at_counter):
             t.status = Ticket.Status.CALLED
-            t.first_called_at = t.called_at = (last or _local(today, 9)) + dt.timedelta(
-                seconds=20 + 40 * k
-            )
+            t.first_called_at = t.called_at = (last or s0) + dt.timedelta(seconds=20 + 40 * k)
             t.call_count = 1
         Ticket.objects.bulk_update(tickets, TICKET_FIELDS, batch_size=500)
         for i, (name, price, unit, note, colour, label) in enumerate(GOODS_TODAY):
@@ -286,7 +289,7 @@ def demo_queue(
             )
             if i == len(GOODS_TODAY) - 1:
                 goods_sold_out(actor=volunteer, goods=g)
-                Goods.objects.filter(pk=g.pk).update(sold_out_at=_local(today, 9, 35))
+                Goods.objects.filter(pk=g.pk).update(sold_out_at=s0 + dt.timedelta(minutes=35))
         services.bump(day)
 
         # --- tomorrow: registration for the draw until 20:00 today --------------------------

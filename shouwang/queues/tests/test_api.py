@@ -24,7 +24,10 @@ def api(client, personas):
 
     class Caller:
         def __init__(self, persona):
-            self.headers = {"Authorization": f"Bearer {token_create(user=personas[persona])}"}
+            self.headers = {
+                "Authorization": f"Bearer {token_create(user=personas[persona])}",
+                "Accept-Language": "en",
+            }
 
         def get(self, path, params=None):
             return client.get(Q + path, params or {}, headers=self.headers)
