@@ -387,9 +387,13 @@ class Server:
             "--no-ws",
             "--log-level",
             "warning",
+            *os.environ.get("BENCH_SSE_GRANIAN_ARGS", "").split(),
             target,
         ]
-        self.proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})})
+        # A session of its own: stopping it stops its worker too, even after a SIGKILL.
+        self.proc = subprocess.Popen(
+            argv, cwd=cwd, env={**os.environ, **(env or {})}, start_new_session=True
+        )
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, path: str) -> None:
@@ -411,13 +415,17 @@ class Server:
         return _tree(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        started = time.monotonic()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log("  the server did not stop in 30 s: killed")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.stop_s = time.monotonic() - started
 
 
 def _stats(server: Server) -> dict:

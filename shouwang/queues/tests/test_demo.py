@@ -138,7 +138,9 @@ def test_demo_builds_the_three_days(demo_community):
     # Tomorrow: the draw, registration until 20:00 today.
     n = days[today + dt.timedelta(days=1)]
     assert n.mode == "draw" and n.drawn_at is None
-    assert timezone.localtime(n.draw_at) == timezone.make_aware(dt.datetime.combine(today, dt.time(20)))
+    assert timezone.localtime(n.draw_at) == timezone.make_aware(
+        dt.datetime.combine(today, dt.time(20))
+    )
     assert n.registered == Registration.objects.filter(day=n).count() == 30
     assert not Ticket.objects.filter(day=n).exists()
     assert lines and "120 taken and 40 served" in lines[0]
