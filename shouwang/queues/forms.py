@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.queues import services
 from shouwang.queues.models import Notify, QueuePoint, SaleDay
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -65,23 +66,9 @@ class PointForm(_DomainErrors, forms.Form):
         }
 
 
-# The order the day form shows its fields in, and the names services.DAY_FIELDS knows.
-# (The date is not asked: it is the sale's local date, set by services.day_check.)
-DAY_FORM_FIELDS = (
-    "title",
-    "take_opens_at",
-    "take_closes_at",
-    "sale_starts_at",
-    "sale_ends_at",
-    "tickets_total",
-    "per_household",
-    "come_when",
-    "mode",
-    "draw_at",
-    "skip_policy",
-    "grace_seconds",
-    "expected_service_seconds",
-)
+# The day's settings the form edits, in the order it shows them (the date is not asked: it is
+# the sale's local date).
+DAY_FORM_FIELDS = services.DAY_FIELDS
 
 
 class DayForm(_DomainErrors, forms.Form):

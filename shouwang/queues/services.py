@@ -111,8 +111,8 @@ def point_save(
     return point
 
 
+# What staff set for a day; its date is the sale's local date (day_check).
 DAY_FIELDS = (
-    "date",
     "title",
     "take_opens_at",
     "take_closes_at",

@@ -189,16 +189,24 @@ async def app(scope, receive, send):
 async def _stream(day_id, number, receive, send) -> None:
     me = asyncio.current_task()
     left = False
+    while True:  # the request (a GET has no body, but read one if sent)
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        if not message.get("more_body"):
+            break
 
-    async def until_disconnect():
+    # Writes to a closed stream do not fail: the client leaving is seen by receive() alone,
+    # whose next message can only be the disconnect. A callback on the server's own future
+    # (granian's is one) costs less memory per watcher than a task waiting on it.
+    pending = asyncio.ensure_future(receive())
+
+    def on_disconnect(_fut):
         nonlocal left
-        while (await receive())["type"] != "http.disconnect":
-            pass
         left = True
         me.cancel()
 
-    # The client leaving is only seen by receive(): writes to a closed stream do not fail.
-    watcher = asyncio.ensure_future(until_disconnect())
+    pending.add_done_callback(on_disconnect)
     stream = chunks(day_id, number)
     started = False
     try:
@@ -219,6 +227,8 @@ async def _stream(day_id, number, receive, send) -> None:
         # Our own cancellation on disconnect: the stream's `finally` has unsubscribed.
         me.uncancel()
     finally:
-        watcher.cancel()
+        pending.remove_done_callback(on_disconnect)
+        with contextlib.suppress(BaseException):
+            pending.cancel()
         with contextlib.suppress(BaseException):
             await stream.aclose()
