@@ -92,7 +92,7 @@ _PAYLOAD = json.dumps(
     },
     separators=(",", ":"),
 )
-_fired: dict = {"future": None, "version": 0}
+_fired: dict = {"future": None, "event": None}
 
 
 def _baseline_event(version: int) -> bytes:
@@ -115,8 +115,8 @@ async def baseline_app(scope, receive, send):
     if scope["path"] == "/fire":
         version = int(scope["query_string"] or b"1")
         future, _fired["future"] = _fired["future"], loop.create_future()
-        _fired["version"] = version
-        future.set_result(version)
+        _fired["event"] = _baseline_event(version)  # rendered once, sent to all
+        future.set_result(_fired["event"])
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
         return
@@ -130,15 +130,13 @@ async def baseline_app(scope, receive, send):
     await send(
         {
             "type": "http.response.body",
-            "body": _baseline_event(_fired["version"]),
+            "body": _fired["event"] or _baseline_event(0),
             "more_body": True,
         }
     )
     while True:
-        version = await asyncio.shield(_fired["future"])
-        await send(
-            {"type": "http.response.body", "body": _baseline_event(version), "more_body": True}
-        )
+        event = await asyncio.shield(_fired["future"])
+        await send({"type": "http.response.body", "body": event, "more_body": True})
 
 
 # --- client processes: raw sockets ----------------------------------------------------------
@@ -384,6 +382,8 @@ class Server:
             "30000",
             "--backlog",
             "4096",
+            "--http1-buffer-size",  # as `shouwang serve` runs the stream server
+            "8192",
             "--no-ws",
             "--log-level",
             "warning",
@@ -444,6 +444,7 @@ def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concur
     """Open the streams, then `CALLS` times: arm, trigger, collect."""
     pids = server.pids
     rss0 = _rss_kb(pids)
+    cpu0 = _cpu_s(pids)
     answers = clients.ask(
         [
             {
@@ -459,6 +460,7 @@ def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concur
     opened = sum(a["opened"] for a in answers)
     failed = sum(a["failed"] for a in answers)
     open_s = max(a["ended"] for a in answers) - min(a["started"] for a in answers)
+    open_cpu = _cpu_s(pids) - cpu0
     time.sleep(1.0)
     pids = server.pids
     rss1 = _rss_kb(pids)
@@ -466,6 +468,7 @@ def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concur
         "opened": opened,
         "failed": failed,
         "open_s": open_s,
+        "open_cpu_us": open_cpu / max(opened, 1) * 1e6,
         "rss_before_kb": rss0,
         "rss_after_kb": rss1,
         "kb_per_watcher": (rss1 - rss0) / max(opened, 1),
@@ -474,7 +477,8 @@ def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concur
         "delivered": 0,
     }
     log(
-        f"  {name}: {opened:,} streams open in {open_s:.2f} s ({failed} failed); "
+        f"  {name}: {opened:,} streams open in {open_s:.2f} s ({failed} failed, "
+        f"{out['open_cpu_us']:.0f} µs of server CPU each); "
         f"server RSS {rss0 / 1024:.0f} → {rss1 / 1024:.0f} MB "
         f"({out['kb_per_watcher']:.1f} KB per watcher)"
     )
@@ -516,6 +520,7 @@ def _merge(runs: list[dict]) -> dict:
         "max_finite_ms": max(finite, default=0) * 1000,
         "within_1s": sum(1 for x in finite if x <= TARGET_S) / max(watchers, 1),
         "open_s": max(r["open_s"] for r in runs),
+        "open_cpu_us": sum(r["open_cpu_us"] for r in runs) / len(runs),
         "kb_per_watcher": sum(r["kb_per_watcher"] for r in runs) / len(runs),
         "cpu_us_per_event": sum(r["cpu_s"] for r in runs)
         / max(sum(r["delivered"] for r in runs), 1)
@@ -559,7 +564,7 @@ def make_day():
     return day
 
 
-def run(kind: str, watchers: int, n_clients: int, rounds: int) -> Results:
+def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool) -> Results:
     results = Results("bench_sse", kind, TITLE)
     results.info.update(machine())
     results.info["code"] = code_fingerprint(CODE)
@@ -595,7 +600,7 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int) -> Results:
         base_paths = [f"/sse?n={1 + i % TICKETS}" for i in range(watchers)]
         concurrency = 100
         clients = Clients(n_clients)
-        ours_runs, base_runs, reads = [], [], []
+        ours_runs, base_runs, django_runs, reads = [], [], [], []
         fired = {"v": 0}
         try:
             for r in range(rounds):
@@ -681,6 +686,26 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int) -> Results:
                 finally:
                     server.stop()
                     connections.close_all()
+
+                if with_django and r == 0:
+                    # The same stream through Django's ASGI handler (the view in
+                    # queues/views/stream.py): what the lean app saves.
+                    server = Server("config.asgi:django_application", cwd=ROOT)
+                    try:
+                        server.wait("/healthz")
+                        django_runs.append(
+                            phase(
+                                "through Django",
+                                clients,
+                                server,
+                                ours_paths,
+                                ours_trigger,
+                                concurrency=concurrency,
+                            )
+                        )
+                    finally:
+                        server.stop()
+                        connections.close_all()
         finally:
             clients.stop()
 
@@ -740,6 +765,15 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int) -> Results:
         )
         results.add(
             Metric(
+                "server CPU to open one stream",
+                ours["open_cpu_us"],
+                base["open_cpu_us"],
+                "µs",
+                baseline_name=bl,
+            )
+        )
+        results.add(
+            Metric(
                 "server memory per watcher (RSS)",
                 ours["kb_per_watcher"],
                 base["kb_per_watcher"],
@@ -771,6 +805,49 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int) -> Results:
                 ),
             )
         )
+        if django_runs:
+            dj = _merge(django_runs)
+            results.info["through_django"] = dj
+            log(f"  through Django: {json.dumps(dj)}")
+            via = "through Django's ASGI handler instead"
+            results.add(
+                Metric(
+                    f"{via}: within 1 s",
+                    dj["within_1s"] * 100,
+                    base["within_1s"] * 100,
+                    "%",
+                    baseline_name=bl,
+                    note=f"p50 {dj['p50_ms']:.0f} ms, p99 {dj['p99_ms']:.0f} ms",
+                )
+            )
+            results.add(
+                Metric(
+                    f"{via}: time to open {watchers:,} streams",
+                    dj["open_s"],
+                    base["open_s"],
+                    "s",
+                    baseline_name=bl,
+                    note=f"{dj['open_cpu_us']:.0f} µs of server CPU per stream",
+                )
+            )
+            results.add(
+                Metric(
+                    f"{via}: memory per watcher",
+                    dj["kb_per_watcher"],
+                    base["kb_per_watcher"],
+                    "KB",
+                    baseline_name=bl,
+                )
+            )
+            results.add(
+                Metric(
+                    f"{via}: CPU per delivered event",
+                    dj["cpu_us_per_event"],
+                    base["cpu_us_per_event"],
+                    "µs",
+                    baseline_name=bl,
+                )
+            )
         if ours["failed"] or base["failed"]:
             results.notes.append(
                 f"connections that failed to open: ours {ours['failed']}, baseline {base['failed']}"
@@ -787,13 +864,18 @@ def main() -> None:
         parser.add_argument("--watchers", type=int, default=WATCHERS, help=f"default {WATCHERS}")
         parser.add_argument("--clients", type=int, default=CLIENTS, help=f"default {CLIENTS}")
         parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"default {ROUNDS}")
+        parser.add_argument(
+            "--no-django",
+            action="store_true",
+            help="skip the phase through Django's ASGI handler (first round only)",
+        )
 
     args = scenario_args(__doc__.splitlines()[0], DEFAULT_DATABASES, extra)
     watchers, rounds = args.watchers, args.rounds
     if args.quick:
         watchers, rounds = min(watchers, 1000), 1
     log(f"{TITLE} — {watchers:,} watchers, {args.clients} client processes, on {args.database}")
-    results = run(args.database, watchers, args.clients, rounds)
+    results = run(args.database, watchers, args.clients, rounds, not args.no_django)
     results.save(args.result_file)
 
 

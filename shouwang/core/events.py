@@ -146,10 +146,10 @@ class Hub:
         self.source = source
         self.loop = loop
         self.topics: dict[Any, Topic] = {}
-        self._loading: dict[Any, asyncio.Future] = {}
+        self._loading: dict[Any, asyncio.Task] = {}
         self._keys: dict[str, Any] = {}
         self._unknown: dict[str, float] = {}
-        self._resolving: dict[str, asyncio.Future] = {}
+        self._resolving: dict[str, asyncio.Task] = {}
         self._task: asyncio.Task | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"events-{source.kind}")
         self._closed = False
@@ -196,36 +196,39 @@ class Hub:
     # -- keys --
 
     async def resolve(self, key: str):
-        """The id behind a public key (cached: keys never change; unknown keys briefly)."""
+        """The id behind a public key (cached: keys never change; unknown keys briefly).
+        A thousand phones opening the same address at once cause one lookup."""
         tid = self._keys.get(key)
         if tid is not None:
             return tid
-        now = time.monotonic()
-        if self._unknown.get(key, 0) > now:
+        if self._unknown.get(key, 0) > time.monotonic():
             return None
-        pending = self._resolving.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut = self._resolving[key] = self.loop.create_future()
+        task = self._resolving.get(key)
+        if task is None:
+            task = self._resolving[key] = self._task_for(self._resolve(key))
+        # Shielded: one watcher leaving must not cancel the lookup the others wait for.
+        return await asyncio.shield(task)
+
+    async def _resolve(self, key: str):
         try:
             self.resolves += 1
             tid = await self.call(self.source.resolve, key)
-        except BaseException as e:
-            fut.set_exception(e)
-            fut.exception()  # retrieved: no "never retrieved" warning when nobody else waits
-            raise
-        else:
-            fut.set_result(tid)
         finally:
             del self._resolving[key]
             self._idle_close()
         if tid is None:
             if len(self._unknown) >= NEGATIVE_MAX:
                 self._unknown.clear()
-            self._unknown[key] = now + NEGATIVE_TTL
+            self._unknown[key] = time.monotonic() + NEGATIVE_TTL
         else:
             self._keys[key] = tid
         return tid
+
+    def _task_for(self, coro) -> asyncio.Task:
+        task = self.loop.create_task(coro)
+        # Its error reaches whoever awaits it; if they have all gone, it is not "unretrieved".
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
 
     # -- watching --
 
@@ -233,35 +236,33 @@ class Hub:
         """Watch `tid`; None if it does not exist. The topic's row is current on return."""
         topic = self.topics.get(tid)
         if topic is None:
-            pending = self._loading.get(tid)
-            if pending is None:
-                topic = await self._first_load(tid)
-            else:
-                topic = await asyncio.shield(pending)
+            task = self._loading.get(tid)
+            if task is None:
+                task = self._loading[tid] = self._task_for(self._first_load(tid))
+            topic = await asyncio.shield(task)
             if topic is None:
                 return None
+            current = self.topics.get(tid)
+            if current is None:  # everyone else left while it loaded
+                self.topics[tid] = topic
+            elif current is not topic:
+                topic = current
         topic.watchers += 1
         self._ensure_poller()
         return topic
 
     async def _first_load(self, tid) -> Topic | None:
-        fut = self._loading[tid] = self.loop.create_future()
         try:
             self.loads += 1
             rows = await self.call(self.source.load, [tid])
             row = rows.get(tid)
-            topic = None
-            if row is not None:
-                topic = self.topics.get(tid)
-                if topic is None:
-                    topic = self.topics[tid] = Topic(tid, self.loop)
-                    topic.update(row, self.source.fingerprint(row))
-            fut.set_result(topic)
+            if row is None:
+                return None
+            topic = self.topics.get(tid)
+            if topic is None:
+                topic = self.topics[tid] = Topic(tid, self.loop)
+                topic.update(row, self.source.fingerprint(row))
             return topic
-        except BaseException as e:
-            fut.set_exception(e)
-            fut.exception()
-            raise
         finally:
             del self._loading[tid]
             if tid not in self.topics:
@@ -302,6 +303,9 @@ class Hub:
             for tid in ids:
                 topic = self.topics.get(tid)
                 if topic is None:
+                    continue
+                if topic.watchers <= 0:  # its watchers left while it was first read
+                    del self.topics[tid]
                     continue
                 row = rows.get(tid)
                 if row is None:

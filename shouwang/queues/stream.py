@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 from urllib.parse import parse_qs
 
@@ -30,6 +31,8 @@ from django.db import connection
 from shouwang.core import events
 from shouwang.queues.models import SaleDay
 from shouwang.queues.services import public_state
+
+logger = logging.getLogger(__name__)
 
 KIND = "queue"
 PREFIX = "/q/stream/"
@@ -150,14 +153,13 @@ def one_message(key: str, number: int | None) -> bytes | None:
 STREAM_HEADERS = [*events.HEADERS, CORS]
 
 
-async def _plain(send, status: int, body: bytes, content_type: bytes = b"text/plain") -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), CORS],
-        }
-    )
+async def _plain(
+    send, status: int, body: bytes, content_type: bytes = b"text/plain", *, retry: bool = False
+) -> None:
+    headers = [(b"content-type", content_type), CORS]
+    if retry:
+        headers.append((b"retry-after", b"5"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -172,7 +174,11 @@ async def app(scope, receive, send):
     if scope["method"] not in ("GET", "HEAD"):
         return await _plain(send, 405, b"Method not allowed")
     key = path[len(PREFIX) :].rstrip("/") if path.startswith(PREFIX) else ""
-    day_id = await key_to_id(key)
+    try:
+        day_id = await key_to_id(key)
+    except Exception:
+        logger.exception("queue stream: looking up %r failed", key)
+        return await _plain(send, 503, b"Try again shortly", retry=True)
     if day_id is None:
         return await _plain(send, 404, b"Not found")
     if scope["method"] == "HEAD":
@@ -221,6 +227,10 @@ async def _stream(day_id, number, receive, send) -> None:
             await _plain(send, 404, b"Not found")
         else:
             await send({"type": "http.response.body", "body": b""})
+    except Exception:
+        logger.exception("queue stream of day %s failed", day_id)
+        if not started:
+            await _plain(send, 503, b"Try again shortly", retry=True)
     except asyncio.CancelledError:
         if not left:
             raise

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import socket
@@ -370,6 +371,43 @@ def test_lean_app_unknown_key_is_404_and_watches_nothing(fast, day):
         assert hub.watchers == 0 and hub.topics == {}
 
     run(scenario)
+
+
+def test_lean_app_answers_503_when_the_database_fails(fast, day, monkeypatch):
+    real = events._sources[live.KIND]
+    failures = []
+    handler = logging.Handler()
+    handler.emit = failures.append
+    monkeypatch.setattr(live.logger, "handlers", [handler])
+    monkeypatch.setattr(live.logger, "propagate", False)
+
+    def broken(*args):
+        raise RuntimeError("database down")
+
+    async def status(key):
+        client, task = open_stream(key)
+        await asyncio.wait_for(task, 2)
+        start = await client.start()
+        return start["status"], dict(start["headers"]).get(b"retry-after")
+
+    async def scenario():
+        monkeypatch.setitem(
+            events._sources,
+            live.KIND,
+            events.Source(live.KIND, real.load, real.fingerprint, broken),
+        )
+        assert await status(day.public_key) == (503, b"5")
+        monkeypatch.setitem(
+            events._sources,
+            live.KIND,
+            events.Source(live.KIND, broken, real.fingerprint, real.resolve),
+        )
+        await events.shutdown()  # a fresh hub with the broken loader
+        assert await status(day.public_key) == (503, b"5")
+        assert events.hub(live.KIND).watchers == 0
+
+    run(scenario)
+    assert [r.exc_info[1].args[0] for r in failures] == ["database down"] * 2
 
 
 def test_lean_app_sends_heartbeats_and_ends_when_the_day_is_deleted(fast, day):
