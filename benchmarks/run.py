@@ -50,7 +50,7 @@ def scenarios() -> dict[str, dict]:
 def _fmt(value, unit: str) -> str:
     if value is None:
         return "—"
-    if unit in ("rows/s", "rows/CPU-s"):
+    if unit in ("rows/s", "rows/CPU-s", "req/s", "req/CPU-s", "tickets", "requests"):
         return f"{value:,.0f} {unit}"
     if unit == "ms":
         return f"{value:,.1f} ms" if value >= 10 else f"{value:,.2f} ms"

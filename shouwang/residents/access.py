@@ -90,11 +90,16 @@ def _load(request) -> ResidentAccess | None:
         end(request)
         return None
     if data.get("link"):
-        link = HouseholdLink.objects.filter(pk=data["link"], revoked_at__isnull=True).first()
-        if link is None:
+        household_id = (
+            HouseholdLink.objects.filter(pk=data["link"], revoked_at__isnull=True)
+            .order_by()
+            .values_list("household_id", flat=True)
+            .first()
+        )
+        if household_id is None:
             end(request)
             return None
-        households = [link.household_id]
+        households = [household_id]
     else:
         households = households_of_phone(data.get("phone", ""))
     phone = data.get("phone", "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -92,16 +92,12 @@ def _taken_message(taken: services.Taken, day: SaleDay) -> str:
 @require_POST
 def take(request, hh: int, pk: int):
     is_own, consent = _viewer(request, hh)
-    household = Household.objects.select_related("building").filter(pk=hh).first()
-    if household is None:
-        raise Http404
-    day = (
-        SaleDay.objects.select_related("point")
-        .filter(pk=pk, community_id=household.community_id)
-        .first()
+    # get(), not first(): a primary-key lookup needs no ORDER BY (first() compiles the models'
+    # default ordering on every press).
+    household = get_object_or_404(Household.objects.select_related("building"), pk=hh)
+    day = get_object_or_404(
+        SaleDay.objects.select_related("point"), pk=pk, community_id=household.community_id
     )
-    if day is None:
-        raise Http404
     back = redirect(_household_url(hh))
     notify, resident_id = _parse_notify(
         request.POST.get("notify", ""), request.POST.get("resident")
