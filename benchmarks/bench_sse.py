@@ -2,16 +2,21 @@
 watcher, server CPU per delivered event and database reads per tick, against a bare ASGI SSE
 app holding the same watchers in the same run.
 
-The real server is granian `--interface asgi config.asgi:application`, 1 worker, as
-`shouwang serve` starts it. The watchers are raw asyncio sockets in several client processes
-(the 2 cores are shared by the server and the clients). Each phase opens all the streams,
-waits, then the bench process calls the next number (`services.call_next`, committed in this
-process against the same database) and every watcher records when the event with the new
-version arrived; the delay runs from the commit's return. The baseline is `baseline_app` below:
-every stream waits on one future that a request to /fire resolves (no database, no polling, no
-per-number payload) — the floor for pushing one event to N sockets from Python.
+The real server is granian `--interface asgi config.asgi:application`, 1 worker, with the
+options `shouwang serve` gives it. The watchers are raw asyncio sockets in several client
+processes (the 2 cores are shared by the server and the clients); ten follow each of 500 taken
+numbers and a tenth watch without a number, as the board does. Each phase opens all the
+streams, counts the server's queries over an idle window, then three times (at random points
+of the tick) the bench process calls the next number (`services.call_next`, committed here
+against the same database) and every watcher records when the event with the new version
+arrived; the delay runs from the commit.
 
-Phases alternate (baseline, ours, baseline, ours …) because the machine is shared and noisy.
+The baseline is `baseline_app` below: every stream waits on one future that a request to /fire
+resolves with one pre-rendered event (no database, no polling, no per-number message, no
+disconnect handling). Phases alternate (baseline, ours, baseline, ours …) because the machine
+is shared and noisy. The first round also serves the same stream through Django's ASGI
+handler (`--django-watchers`, 2,000 by default), to show what the lean endpoint saves.
+
 Target (issue 4): 99 % of watchers within 1 s; one database read per process per tick.
 
     .venv/bin/python benchmarks/bench_sse.py --database sqlite [--watchers 10000] [--clients 4]
@@ -55,6 +60,7 @@ DEFAULT_DATABASES = ("sqlite", "postgres")
 WATCHERS = int(os.environ.get("BENCH_SSE_WATCHERS", "10000"))
 CLIENTS = int(os.environ.get("BENCH_SSE_CLIENTS", "4"))
 ROUNDS = int(os.environ.get("BENCH_SSE_ROUNDS", "2"))
+DJANGO_WATCHERS = int(os.environ.get("BENCH_SSE_DJANGO_WATCHERS", "2000"))
 CALLS = 3  # calls per phase, a few seconds apart
 TICKETS = 500  # numbers taken; watchers follow them (and a tenth watch the board, no number)
 TARGET_S = 1.0
@@ -365,13 +371,13 @@ def _cpu_s(pids: list[int]) -> float:
 
 
 class Server:
-    def __init__(self, target: str, *, cwd: Path, env: dict | None = None):
+    def __init__(self, target: str, *, cwd: Path, interface: str = "asgi"):
         self.port = _free_port()
         granian = shutil.which("granian", path=os.path.dirname(sys.executable)) or "granian"
         argv = [
             granian,
             "--interface",
-            "asgi",
+            interface,
             "--host",
             "127.0.0.1",
             "--port",
@@ -391,9 +397,7 @@ class Server:
             target,
         ]
         # A session of its own: stopping it stops its worker too, even after a SIGKILL.
-        self.proc = subprocess.Popen(
-            argv, cwd=cwd, env={**os.environ, **(env or {})}, start_new_session=True
-        )
+        self.proc = subprocess.Popen(argv, cwd=cwd, start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, path: str) -> None:
@@ -440,8 +444,12 @@ def _split(paths: list[str], n: int) -> list[list[str]]:
     return [paths[i::n] for i in range(n)]
 
 
-def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concurrency) -> dict:
-    """Open the streams, then `CALLS` times: arm, trigger, collect."""
+CONCURRENCY = 100  # connects in flight per client process
+
+
+def phase(name: str, clients: Clients, server: Server, paths, trigger, idle=None) -> dict:
+    """Open the streams, then `CALLS` times: arm the clients with the version to wait for,
+    trigger the change, collect when each watcher saw it."""
     pids = server.pids
     rss0 = _rss_kb(pids)
     cpu0 = _cpu_s(pids)
@@ -452,7 +460,7 @@ def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concur
                 "host": "127.0.0.1",
                 "port": server.port,
                 "paths": part,
-                "concurrency": concurrency,
+                "concurrency": CONCURRENCY,
             }
             for part in _split(paths, len(clients.procs))
         ]
@@ -482,10 +490,12 @@ def phase(name: str, clients: Clients, server: Server, paths, trigger, *, concur
         f"server RSS {rss0 / 1024:.0f} → {rss1 / 1024:.0f} MB "
         f"({out['kb_per_watcher']:.1f} KB per watcher)"
     )
+    if idle is not None:
+        idle()
     for i in range(CALLS):
         # A random pause: calls must land at random points of the stream server's tick.
         time.sleep(random.uniform(0.5, 1.5))
-        version, fire = trigger(i)
+        version, fire = trigger()
         clients.all({"cmd": "arm", "target": f"id: {version}\n"})
         cpu0 = _cpu_s(pids)
         t0 = fire()
@@ -530,6 +540,73 @@ def _merge(runs: list[dict]) -> dict:
     }
 
 
+@contextlib.contextmanager
+def serving(target: str, cwd: Path, ready_path: str, interface: str = "asgi"):
+    server = Server(target, cwd=cwd, interface=interface)
+    try:
+        server.wait(ready_path)
+        yield server
+    finally:
+        server.stop()
+        from django.db import connections
+
+        connections.close_all()
+
+
+def baseline_trigger(server: Server):
+    versions = iter(range(1, 1_000_000))
+
+    def trigger():
+        version = next(versions)
+
+        def fire() -> float:
+            started = time.monotonic()
+            urllib.request.urlopen(f"{server.base}/fire?{version}", timeout=10).read()
+            return started
+
+        return version, fire
+
+    return trigger
+
+
+def call_trigger(day_pk: int):
+    """Call the next number (serving the current one), as the counter's button does."""
+    from django.db import transaction
+
+    from shouwang.queues import services
+    from shouwang.queues.models import SaleDay
+
+    def trigger():
+        day = SaleDay.objects.get(pk=day_pk)
+
+        def fire() -> float:
+            # The clock starts at the commit (an outer transaction's first on-commit hook),
+            # not after call_next's own hooks (the SMS check) have run.
+            stamp = {}
+            with transaction.atomic():
+                transaction.on_commit(lambda: stamp.setdefault("t", time.monotonic()))
+                services.call_next(day=day, serve_current=True)
+            return stamp["t"]
+
+        return day.version + 1, fire
+
+    return trigger
+
+
+def count_reads(server: Server) -> dict:
+    """The stream server's queries and ticks over an idle window, all watchers connected."""
+    before = _stats(server)
+    time.sleep(IDLE_S)
+    after = _stats(server)
+    ticks = after["ticks"] - before["ticks"]
+    queries = after["queries"] - before["queries"]
+    log(
+        f"    idle {IDLE_S:.0f} s with {after['watchers']:,} watchers: {ticks} ticks, "
+        f"{queries} queries ({queries / max(ticks, 1):.2f} per tick)"
+    )
+    return {"ticks": ticks, "queries": queries, "watchers": after["watchers"]}
+
+
 # --- the scenario ---------------------------------------------------------------------------
 
 
@@ -564,7 +641,7 @@ def make_day():
     return day
 
 
-def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool) -> Results:
+def run(kind: str, watchers: int, n_clients: int, rounds: int, django_watchers: int) -> Results:
     results = Results("bench_sse", kind, TITLE)
     results.info.update(machine())
     results.info["code"] = code_fingerprint(CODE)
@@ -573,10 +650,7 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool
         raise SystemExit(f"open files limit {nofile} is too low for {watchers} watchers")
     with database(kind):
         from django.conf import settings
-        from django.db import connections, transaction
-
-        from shouwang.queues import services
-        from shouwang.queues.models import SaleDay
+        from django.db import connections
 
         results.info["database"] = database_version(kind)
         started = time.perf_counter()
@@ -598,114 +672,37 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool
             for i in range(watchers)
         ]
         base_paths = [f"/sse?n={1 + i % TICKETS}" for i in range(watchers)]
-        concurrency = 100
         clients = Clients(n_clients)
         ours_runs, base_runs, django_runs, reads = [], [], [], []
-        fired = {"v": 0}
         try:
             for r in range(rounds):
                 log(f"  round {r + 1}/{rounds}")
-                server = Server("bench_sse:baseline_app", cwd=HERE)
-                try:
-                    server.wait("/fire?0")
-
-                    def base_trigger(i, server=server):
-                        fired["v"] += 1
-                        v = fired["v"]
-
-                        def fire():
-                            t0 = time.monotonic()
-                            urllib.request.urlopen(f"{server.base}/fire?{v}", timeout=10).read()
-                            return t0
-
-                        return v, fire
-
-                    base_runs.append(
-                        phase(
-                            "baseline",
-                            clients,
-                            server,
-                            base_paths,
-                            base_trigger,
-                            concurrency=concurrency,
-                        )
-                    )
-                finally:
-                    server.stop()
-
-                server = Server("config.asgi:application", cwd=ROOT)
-                try:
-                    server.wait("/q/stream/-/stats")
-
-                    def ours_trigger(i):
-                        d = SaleDay.objects.get(pk=day.pk)
-
-                        def fire():
-                            # The clock starts at the commit (an outer transaction's first
-                            # on-commit hook), not after call_next's own hooks have run.
-                            stamp = {}
-                            with transaction.atomic():
-                                transaction.on_commit(
-                                    lambda: stamp.setdefault("t", time.monotonic())
-                                )
-                                services.call_next(day=d, serve_current=True)
-                            return stamp["t"]
-
-                        return d.version + 1, fire
-
-                    def count_reads(server=server):
-                        s0 = _stats(server)
-                        time.sleep(IDLE_S)
-                        s1 = _stats(server)
-                        ticks = s1["ticks"] - s0["ticks"]
-                        queries = s1["queries"] - s0["queries"]
-                        reads.append(
-                            {"ticks": ticks, "queries": queries, "watchers": s1["watchers"]}
-                        )
-                        log(
-                            f"    idle {IDLE_S:.0f} s with {s1['watchers']:,} watchers: "
-                            f"{ticks} ticks, {queries} queries ({queries / max(ticks, 1):.2f} per tick)"
-                        )
-
-                    def ours_trigger_first(i):
-                        if i == 0:
-                            count_reads()
-                        return ours_trigger(i)
-
+                with serving("bench_sse:baseline_app", HERE, "/fire?0") as server:
+                    trigger = baseline_trigger(server)
+                    base_runs.append(phase("baseline", clients, server, base_paths, trigger))
+                with serving("config.asgi:application", ROOT, "/q/stream/-/stats") as server:
                     ours_runs.append(
                         phase(
                             "ours",
                             clients,
                             server,
                             ours_paths,
-                            ours_trigger_first,
-                            concurrency=concurrency,
+                            call_trigger(day.pk),
+                            idle=lambda server=server: reads.append(count_reads(server)),
                         )
                     )
                     results.info.setdefault("server_stats", []).append(_stats(server))
-                finally:
-                    server.stop()
-                    connections.close_all()
-
-                if with_django and r == 0:
+                if django_watchers and r == 0:
                     # The same stream through Django's ASGI handler (the view in
-                    # queues/views/stream.py): what the lean app saves.
-                    server = Server("config.asgi:django_application", cwd=ROOT)
-                    try:
-                        server.wait("/healthz")
+                    # queues/views/stream.py): what the lean app saves. Fewer watchers: the
+                    # costs per stream are what it shows, and 10,000 take a minute to open
+                    # and half a minute to close (a thread hop per stream on each).
+                    target = "config.asgi:django_application"
+                    with serving(target, ROOT, "/healthz", interface="asginl") as server:
+                        paths = ours_paths[:django_watchers]
                         django_runs.append(
-                            phase(
-                                "through Django",
-                                clients,
-                                server,
-                                ours_paths,
-                                ours_trigger,
-                                concurrency=concurrency,
-                            )
+                            phase("through Django", clients, server, paths, call_trigger(day.pk))
                         )
-                    finally:
-                        server.stop()
-                        connections.close_all()
         finally:
             clients.stop()
 
@@ -760,7 +757,7 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool
                 base["open_s"],
                 "s",
                 baseline_name=bl,
-                note=f"{n_clients} client processes, {concurrency} connects in flight each",
+                note=f"{n_clients} client processes, {CONCURRENCY} connects in flight each",
             )
         )
         results.add(
@@ -809,7 +806,13 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool
             dj = _merge(django_runs)
             results.info["through_django"] = dj
             log(f"  through Django: {json.dumps(dj)}")
-            via = "through Django's ASGI handler instead"
+            n_dj = django_runs[0]["opened"]
+            via = f"Django's ASGI handler ({n_dj:,})"
+            results.notes.append(
+                f'"{via}": the same stream served by the Django view through Django\'s ASGI '
+                f"handler instead of the lean app, {n_dj:,} watchers, first round only — what "
+                "the lean endpoint saves per stream."
+            )
             results.add(
                 Metric(
                     f"{via}: within 1 s",
@@ -822,12 +825,12 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool
             )
             results.add(
                 Metric(
-                    f"{via}: time to open {watchers:,} streams",
-                    dj["open_s"],
-                    base["open_s"],
-                    "s",
+                    f"{via}: CPU to open a stream",
+                    dj["open_cpu_us"],
+                    base["open_cpu_us"],
+                    "µs",
                     baseline_name=bl,
-                    note=f"{dj['open_cpu_us']:.0f} µs of server CPU per stream",
+                    note=f"{dj['open_s']:.1f} s to open them all",
                 )
             )
             results.add(
@@ -841,7 +844,7 @@ def run(kind: str, watchers: int, n_clients: int, rounds: int, with_django: bool
             )
             results.add(
                 Metric(
-                    f"{via}: CPU per delivered event",
+                    f"{via}: CPU per event",
                     dj["cpu_us_per_event"],
                     base["cpu_us_per_event"],
                     "µs",
@@ -865,9 +868,11 @@ def main() -> None:
         parser.add_argument("--clients", type=int, default=CLIENTS, help=f"default {CLIENTS}")
         parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"default {ROUNDS}")
         parser.add_argument(
-            "--no-django",
-            action="store_true",
-            help="skip the phase through Django's ASGI handler (first round only)",
+            "--django-watchers",
+            type=int,
+            default=DJANGO_WATCHERS,
+            help=f"watchers of the phase through Django's ASGI handler, first round only "
+            f"(default {DJANGO_WATCHERS}; 0: skip it)",
         )
 
     args = scenario_args(__doc__.splitlines()[0], DEFAULT_DATABASES, extra)
@@ -875,7 +880,8 @@ def main() -> None:
     if args.quick:
         watchers, rounds = min(watchers, 1000), 1
     log(f"{TITLE} — {watchers:,} watchers, {args.clients} client processes, on {args.database}")
-    results = run(args.database, watchers, args.clients, rounds, not args.no_django)
+    django_watchers = min(args.django_watchers, watchers)
+    results = run(args.database, watchers, args.clients, rounds, django_watchers)
     results.save(args.result_file)
 
 

@@ -142,6 +142,8 @@ NEGATIVE_MAX = 4096
 class Hub:
     """The watched things of one kind in one process (one event loop)."""
 
+    _local = threading.local()  # per thread: each hub's own database thread
+
     def __init__(self, source: Source, loop: asyncio.AbstractEventLoop):
         self.source = source
         self.loop = loop
@@ -190,8 +192,6 @@ class Hub:
     async def call(self, fn, *args):
         """Run `fn(*args)` (database work) in the hub's thread."""
         return await self.loop.run_in_executor(self._executor, self._run, fn, args)
-
-    _local = threading.local()
 
     # -- keys --
 

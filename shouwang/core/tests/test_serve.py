@@ -34,7 +34,18 @@ def server(tmp_path):
         timeout=120,
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shouwang.cli", "serve", "--port", str(port), "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            "shouwang.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--stream-port",
+            "0",
+        ],  # fmt: skip
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

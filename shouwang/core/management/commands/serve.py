@@ -114,6 +114,12 @@ class Command(BaseCommand):
             # A small queue in front of a few threads keeps p99 low (512 threads: p99 > 0.8 s).
             "--backpressure",
             str(max(opts["threads"] * 4, 16)),
+            # Room in the listen queue for a burst of phones (3,000 presses when tickets open):
+            # with granian's default 1024 the kernel falls back to SYN cookies and resets
+            # connections (benchmarks/queue_take.py). It is capped at net.core.somaxconn
+            # (4096 by default since Linux 5.4).
+            "--backlog",
+            "4096",
             "--no-ws",
             "--log-level",
             log_level,
