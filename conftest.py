@@ -6,6 +6,13 @@ import pytest
 from shouwang.core import testing as t
 
 
+@pytest.fixture(autouse=True)
+def _queue_texts_in_the_request(settings):
+    """Counter presses send their texts after commit in the request, not in a thread, so a test
+    reads the SMS outbox as soon as the press returns (test_notify covers the thread)."""
+    settings.QUEUE_SMS_BACKGROUND = False
+
+
 @pytest.fixture
 def community(db):
     return t.make_community("HM-T", "华美社区")

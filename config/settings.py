@@ -203,6 +203,10 @@ STREAM_TICK_MS = int(os.environ.get("SHOUWANG_STREAM_TICK_MS", "250"))
 # A comment line this often keeps proxies and phones from dropping an idle stream.
 STREAM_HEARTBEAT_SECONDS = int(os.environ.get("SHOUWANG_STREAM_HEARTBEAT_SECONDS", "15"))
 
+# "Come now" texts are sent in a background thread after a counter press (0: in the request,
+# after commit — what the tests use, so they can read the outbox at once).
+QUEUE_SMS_BACKGROUND = _flag("SHOUWANG_QUEUE_SMS_BACKGROUND", default=True)
+
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

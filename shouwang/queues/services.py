@@ -14,8 +14,11 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 
+from django import db
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -1005,7 +1008,26 @@ def day_state(day: SaleDay, number: int | None = None) -> dict:
 
 
 def _after_commit_notify(day_pk: int) -> None:
-    transaction.on_commit(lambda: notify_due(day_pk))
+    """After the press commits, text those now near the counter — in a background thread by
+    default, so a slow SMS provider never holds up the counter (SHOUWANG_QUEUE_SMS_BACKGROUND)."""
+    if settings.QUEUE_SMS_BACKGROUND:
+        transaction.on_commit(lambda: _notify_in_background(day_pk))
+    else:
+        transaction.on_commit(lambda: notify_due(day_pk))
+
+
+def _notify_in_background(day_pk: int) -> threading.Thread:
+    def run():
+        try:
+            notify_due(day_pk)
+        except Exception:  # a thread's exception would only reach stderr
+            logger.exception("queue texts failed day=%s", day_pk)
+        finally:
+            db.connections.close_all()
+
+    thread = threading.Thread(target=run, name=f"queue-sms-{day_pk}", daemon=True)
+    thread.start()
+    return thread
 
 
 COME_SMS = gettext_lazy(

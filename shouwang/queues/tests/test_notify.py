@@ -173,3 +173,30 @@ def test_knocked_is_recorded_once(point, personas, django_capture_on_commit_call
     again = services.knocked(ticket=t, actor=personas["staff"])
     assert again.knocked_at == first.knocked_at and again.knocked_by == personas["grid_leader"]
     assert AuditEvent.objects.filter(action="queue.knocked").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_go_out_in_a_background_thread_so_the_press_does_not_wait(
+    point, outbox, settings, monkeypatch
+):
+    """A slow SMS provider must not hold up the counter: the press returns, a thread texts."""
+    import threading
+
+    settings.QUEUE_SMS_BACKGROUND = True
+    started: list[threading.Thread] = []
+    real = services._notify_in_background
+
+    def spy(day_pk):
+        started.append(real(day_pk))
+        return started[-1]
+
+    monkeypatch.setattr(services, "_notify_in_background", spy)
+    day = make_day(point, come_when=1)
+    queue(day, "sss")
+    services.call_next(day=fresh(day))  # committed at once (no test transaction around it)
+    assert len(started) == 1 and started[0].name == f"queue-sms-{day.pk}"
+    assert started[0] is not threading.current_thread()
+    started[0].join(timeout=10)
+    assert texted(outbox) == [2, 3]
+    # In the thread no language is active: residents get the product's language, Chinese.
+    assert outbox[0][1].startswith(settings.SMS_SIGNATURE) and "号" in outbox[0][1]
