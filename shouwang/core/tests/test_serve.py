@@ -67,7 +67,14 @@ def server(tmp_path):
         raise AssertionError("server did not start in 60 s")
     yield base
     os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
+    try:
+        # serve stops its servers, and kills one that has not stopped 10 s later.
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(
+            "serve did not stop within 30 s of SIGTERM:\n" + proc.stdout.read().decode()[-3000:]
+        ) from None
 
 
 def test_serve_answers_pages_and_static_files(server):

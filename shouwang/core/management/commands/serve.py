@@ -120,6 +120,10 @@ class Command(BaseCommand):
             # (4096 by default since Linux 5.4).
             "--backlog",
             "4096",
+            # A worker that does not stop within 5 s of SIGTERM is killed, so stopping never
+            # hangs on a stuck request or stream.
+            "--workers-kill-timeout",
+            "5",
             "--no-ws",
             "--log-level",
             log_level,
@@ -151,6 +155,8 @@ class Command(BaseCommand):
                 str(max(open_files, 1024)),
                 "--backlog",
                 "4096",
+                "--workers-kill-timeout",
+                "5",
                 # hyper's per-connection buffer: 8 KB (the least) instead of ~400 KB keeps
                 # 10 KB per idle watcher (27 → 17 KB measured); stream requests are small GETs.
                 "--http1-buffer-size",
