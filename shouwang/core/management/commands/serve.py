@@ -184,12 +184,16 @@ class Command(BaseCommand):
 
 def supervise(children: list[subprocess.Popen]) -> int:
     """Wait until a child ends or we are told to stop; then stop the others. The exit code is
-    the first child's to end (0 when we were told to stop)."""
-    stopping = False
+    the first child's to end (0 when we were told to stop).
+
+    Once told to stop, nothing waits longer than STOP_GRACE_SECONDS: a granian whose worker was
+    signalled directly (a process-group SIGTERM) may respawn it instead of exiting, and a
+    supervisor blocked in wait() would then never return."""
+    stop_at: float | None = None
 
     def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
+        nonlocal stop_at
+        stop_at = time.monotonic()
         for p in children:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -199,9 +203,14 @@ def supervise(children: list[subprocess.Popen]) -> int:
     first = None
     while first is None:
         try:
-            pid, status = os.wait()
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             break
+        if pid == 0:
+            if stop_at is not None and time.monotonic() - stop_at > STOP_GRACE_SECONDS:
+                break
+            time.sleep(0.1)
+            continue
         for p in children:
             if p.pid == pid:
                 p.returncode = os.waitstatus_to_exitcode(status)
@@ -209,13 +218,14 @@ def supervise(children: list[subprocess.Popen]) -> int:
     for p in children:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    deadline = (stop_at or time.monotonic()) + STOP_GRACE_SECONDS
     for p in children:
         try:
             p.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    stopping = stop_at is not None
     if stopping or first is None:
         return 0
     code = first.returncode
