@@ -117,7 +117,7 @@ class DayForm(_DomainErrors, forms.Form):
         if day is not None:
             # A day stays at its point; what changes is its settings.
             del self.fields["point"]
-            if day.drawn_at is not None or day.registered > 0 or day.issued > 0:
+            if day.started:
                 # services.day_update refuses these once people have asked for tickets.
                 self.fields["mode"].disabled = True
                 self.fields["draw_at"].disabled = True

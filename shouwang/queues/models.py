@@ -121,6 +121,11 @@ class SaleDay(models.Model):
         return f"{self.point} {self.date}"
 
     @property
+    def started(self) -> bool:
+        """Someone has asked for a ticket (or the draw has run): the mode and draw time stay."""
+        return self.drawn_at is not None or self.registered > 0 or self.issued > 0
+
+    @property
     def left(self) -> int:
         return max(self.tickets_total - self.issued, 0)
 

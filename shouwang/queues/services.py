@@ -212,7 +212,8 @@ def day_create(*, actor, point: QueuePoint, **fields) -> SaleDay:
     day.snapshot = {}
     with transaction.atomic():
         day.save()
-        _refresh(day)
+        day.snapshot = _snapshot(day)  # its tickets are looked up by the day's id
+        day.save(update_fields=["snapshot"])
         audit(
             actor=actor,
             action="queue.day.create",
@@ -226,7 +227,7 @@ def day_create(*, actor, point: QueuePoint, **fields) -> SaleDay:
 def day_update(*, actor, day: SaleDay, **fields) -> SaleDay:
     with transaction.atomic():
         d = SaleDay.objects.select_for_update().get(pk=day.pk)
-        started = d.drawn_at is not None or d.registered > 0 or d.issued > 0
+        started = d.started
         for k in DAY_FIELDS:
             if k not in fields:
                 continue
@@ -239,9 +240,7 @@ def day_update(*, actor, day: SaleDay, **fields) -> SaleDay:
         if d.mode != SaleDay.Mode.DRAW:
             d.draw_at = None
         day_check(d)
-        d.version += 1
-        d.save()
-        _refresh(d)
+        _changed(d, *DAY_FIELDS, "date")
         audit(
             actor=actor,
             action="queue.day.update",
@@ -262,9 +261,7 @@ def day_close(*, actor, day: SaleDay) -> SaleDay:
             Ticket.objects.filter(
                 day=d, status__in=[Ticket.Status.WAITING, Ticket.Status.CALLED]
             ).update(status=Ticket.Status.NO_SHOW, ended_at=now)
-            d.version += 1
-            d.save(update_fields=["closed_at", "version"])
-            _refresh(d)
+            _changed(d, "closed_at")
             audit(actor=actor, action="queue.day.close", community=d.community_id, target=d)
     return d
 
@@ -443,12 +440,12 @@ def _issue(day: SaleDay, slot: int, common: dict, consent, now) -> Ticket:
     return t
 
 
-def _behalf(consent, obj, day) -> None:
+def _behalf(consent, obj, day, *, action: str = "queue.ticket") -> None:
     from shouwang.residents.services import behalf_record
 
     behalf_record(
         consent=consent,
-        action="queue.ticket",
+        action=action,
         summary=f"{day.point.name} {day.date} {obj}",
         target=obj,
     )
@@ -498,25 +495,9 @@ def ticket_cancel(*, ticket: Ticket, actor=None, consent=None) -> Ticket:
         t.status = Ticket.Status.CANCELLED
         t.ended_at = timezone.now()
         t.save(update_fields=["status", "ended_at"])
-        QueueEvent.objects.create(
-            day=d,
-            ticket=t,
-            kind=QueueEvent.Kind.CANCEL,
-            actor=_user(actor),
-            before={"tickets": [before]},
-        )
-        d.version += 1
-        d.save(update_fields=["version"])
-        _refresh(d)
+        _record(d, QueueEvent.Kind.CANCEL, t, actor, [before])
         if consent is not None:
-            from shouwang.residents.services import behalf_record
-
-            behalf_record(
-                consent=consent,
-                action="queue.cancel",
-                summary=f"{d.point.name} {d.date} {t}",
-                target=t,
-            )
+            _behalf(consent, t, d, action="queue.cancel")
     return t
 
 
@@ -583,9 +564,7 @@ def draw_run(*, day: SaleDay, now=None, actor=None) -> SaleDay:
         Registration.objects.bulk_update(list(regs.values()), ["won", "ticket"], batch_size=500)
         d.issued = len(winners)
         d.drawn_at = now
-        d.version += 1
-        d.save(update_fields=["issued", "drawn_at", "version"])
-        _refresh(d)
+        _changed(d, "issued", "drawn_at")
         audit(
             actor=actor,
             action="queue.draw",
@@ -678,9 +657,7 @@ def _record(d: SaleDay, kind: str, ticket: Ticket | None, actor, before: list[di
     e = QueueEvent.objects.create(
         day=d, ticket=ticket, kind=kind, actor=_user(actor), before={"tickets": before}
     )
-    d.version += 1
-    d.save(update_fields=["version"])
-    _refresh(d)
+    _changed(d)
     return e
 
 
@@ -847,9 +824,7 @@ def undo(*, day: SaleDay, actor=None, version=None) -> QueueEvent:
         QueueEvent.objects.create(
             day=d, ticket=e.ticket, kind=QueueEvent.Kind.UNDO, actor=_user(actor)
         )
-        d.version += 1
-        d.save(update_fields=["version"])
-        _refresh(d)
+        _changed(d)
     return e
 
 
@@ -883,8 +858,16 @@ def service_seconds(day: SaleDay) -> float:
     return float(day.expected_service_seconds)
 
 
-def _refresh(d: SaleDay) -> None:
-    """Rebuild the public snapshot after a change (inside the change's transaction)."""
+def _changed(d: SaleDay, *fields: str) -> None:
+    """A change the watchers must see (inside the change's transaction): the next version and
+    its snapshot, written with `fields` in one UPDATE of the day row."""
+    d.version += 1
+    d.snapshot = _snapshot(d)
+    d.save(update_fields=[*fields, "version", "snapshot"])
+
+
+def _snapshot(d: SaleDay) -> dict:
+    """The public snapshot of the day's calling: numbers and counts only."""
     rows = list(
         Ticket.objects.filter(day=d, status__in=[Ticket.Status.WAITING, Ticket.Status.CALLED])
         .order_by("seq")
@@ -906,7 +889,7 @@ def _refresh(d: SaleDay) -> None:
     goods = Goods.objects.filter(day=d).aggregate(
         n=Count("pk"), out=Count("pk", filter=Q(sold_out_at__isnull=False))
     )
-    d.snapshot = {
+    return {
         "v": d.version,
         "serving": called,
         "waiting": waiting,
@@ -919,16 +902,12 @@ def _refresh(d: SaleDay) -> None:
         "goods": [goods["n"], goods["out"]],
         "at": timezone.now().isoformat(timespec="seconds"),
     }
-    SaleDay.objects.filter(pk=d.pk).update(snapshot=d.snapshot)
 
 
 def bump(day: SaleDay) -> None:
     """A change watchers should see that is not a counter action (goods edited)."""
     with transaction.atomic():
-        d = SaleDay.objects.select_for_update().get(pk=day.pk)
-        d.version += 1
-        d.save(update_fields=["version"])
-        _refresh(d)
+        _changed(SaleDay.objects.select_for_update().get(pk=day.pk))
 
 
 def public_state(
