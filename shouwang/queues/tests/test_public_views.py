@@ -12,7 +12,6 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from shouwang.core import testing as t
@@ -27,29 +26,12 @@ PERSONAL = (DOOR, HEAD, "13811112222", "138****2222", "王小明", "李四")
 
 
 @pytest.fixture
-def client():
-    c = Client()
-    c.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return c
-
-
-@pytest.fixture
-def staff(personas):
-    return personas["staff"]
-
-
-@pytest.fixture
 def home(community, ledger):
     """A household whose door and head's name must never appear on a public page."""
     b = ledger["h1"].building
     h = t.make_household(community, building=b, door=DOOR)
     t.make_resident(h, name=HEAD, phone=PHONE)
     return h
-
-
-@pytest.fixture
-def point(staff):
-    return services.point_save(actor=staff, name="松林超市摊位", location="东门广场")
 
 
 def make_day(staff, point, **kw) -> SaleDay:

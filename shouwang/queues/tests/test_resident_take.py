@@ -6,46 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from shouwang.core import crypto
 from shouwang.queues import services
 from shouwang.queues.models import Channel, Notify, Registration, SaleDay, Ticket
+from shouwang.queues.tests.test_public_views import make_day
 from shouwang.residents import services as resident_services
 from shouwang.residents.models import BehalfAction
-
-
-@pytest.fixture
-def client():
-    c = Client()
-    c.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return c
-
-
-@pytest.fixture
-def staff(personas):
-    return personas["staff"]
-
-
-@pytest.fixture
-def point(staff):
-    return services.point_save(actor=staff, name="松林超市摊位", location="东门广场")
-
-
-def make_day(staff, point, **kw) -> SaleDay:
-    now = timezone.now()
-    fields = {
-        "date": timezone.localdate(),
-        "title": "蔬菜包",
-        "take_opens_at": now - dt.timedelta(hours=1),
-        "take_closes_at": now + dt.timedelta(hours=3),
-        "sale_starts_at": now + dt.timedelta(hours=1),
-        "sale_ends_at": now + dt.timedelta(hours=4),
-        "tickets_total": 50,
-        **kw,
-    }
-    return services.day_create(actor=staff, point=point, **fields)
 
 
 @pytest.fixture
