@@ -15,9 +15,8 @@ Interleaved, round after round, every server started with the same granian comma
   INSERT — hit by the same burst (same cookies, same body);
 * take, sold out: a first-come day with 300 tickets (3,010 requests: 300 tickets, 10 repeated
   presses, the rest refused as sold out);
-* proposed: the same on a prototype of the fixes this benchmark proposes (BENCH_APP=take_lean);
 * references: the INSERT with a raw cursor; the ORM INSERT behind the product's middleware;
-* take and proposed, all issued: a day with 3,000 tickets, so every request issues a ticket.
+* take, all issued: a day with 3,000 tickets, so every request issues a ticket.
 
 After each burst the database must hold exactly the day's tickets (300, or 3,000), numbered
 1..N without a gap or a repeat, at most one per household, `issued` = N; every ticket answer
@@ -31,7 +30,7 @@ server's backends' CPU is reported beside it). Target: ≥ 50 % of the baseline.
 take path is profiled in process (queries per request, cProfile).
 
     .venv/bin/python benchmarks/queue_take.py --database sqlite [--households 3000]
-        [--tickets 300] [--rounds 3] [--no-proposed] [--max-open 0] [--backlog N] [--profile]
+        [--tickets 300] [--rounds 3] [--max-open 0] [--backlog N] [--profile]
 """
 
 from __future__ import annotations
@@ -559,11 +558,10 @@ def create_insert_table() -> None:
 
 # --- the requests ----------------------------------------------------------------------------
 
-# What each server is asked: the household page's take, the prototype of the proposed fixes, and
-# the baseline's INSERT (same cookies, same body).
+# What each server is asked: the household page's take, and the baseline's INSERT (same
+# cookies, same body).
 PATHS = {
     "take": "/my/households/{hh}/queue/{day}/take/",
-    "lean": "/bench/take-lean/{hh}/{day}/",
     "insert": "/bench/insert/{hh}/{day}/",
 }
 
@@ -711,7 +709,7 @@ def probe(port: int, kind: str, h: Household, day_pk: int) -> tuple[int, str]:
 
 
 def profile_take(admin, point, households: list[Household], n: int = 300) -> str:
-    """Queries per request (CaptureQueriesContext) for queues:take and the prototype — a new
+    """Queries per request (CaptureQueriesContext) for queues:take — a new
     ticket, a second press, a sold-out refusal — then the time per request without and with
     cProfile, through Django's test client (CSRF enforced, the resident session cookie), in this
     process (one handler, loaded once, as in a server worker)."""
@@ -722,9 +720,6 @@ def profile_take(admin, point, households: list[Household], n: int = 300) -> str
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    os.environ["BENCH_APP"] = "take_lean"  # routes /bench/take-lean/ in this process too
-    import _queue_take_app  # noqa: F401
 
     client = Client(enforce_csrf_checks=True)
 
@@ -740,7 +735,7 @@ def profile_take(admin, point, households: list[Household], n: int = 300) -> str
 
     out = []
     per_kind = max(1, (len(households) - 2) // 2)
-    for kind, label in (("take", "queues:take"), ("lean", "proposed (prototype)")):
+    for kind, label in (("take", "queues:take"),):
         full = new_day(admin, point, 1, f"profile sold out {kind}")
         day = new_day(admin, point, len(households), f"profile {kind}")
         connection.close()
@@ -798,7 +793,6 @@ def run(
     max_open: int,
     *,
     backlog: int,
-    lean: bool,
     profile: bool,
 ) -> Results:
     results = Results("queue_take", kind, TITLE)
@@ -820,9 +814,8 @@ def run(
         base = Server("insert", app, "insert", workers, url, backlog)
         raw = Server("insert_raw", app, "insert_raw", workers, url, backlog)
         ref = Server("insert_mw", app, "insert_mw", workers, url, backlog)
-        proposed = Server("take_lean", app, "take_lean", workers, url, backlog)
-        servers = [ours, base, raw, ref] + ([proposed] if lean else [])
-        takes = [("take", ours)] + ([("lean", proposed)] if lean else [])
+        servers = [ours, base, raw, ref]
+        takes = [("take", ours)]
         inserts = [("base", base), ("raw", raw), ("ref", ref)]
         runs: dict[str, list[Burst]] = {}
         try:
@@ -925,7 +918,6 @@ def run(
         base_rate, base_cpu = med("base", "rate"), med("base", "per_cpu")
         baseline_name = "bare Django view, 1 ORM INSERT"
         for take_key, _server in takes:
-            proposed_row = take_key == "lean"
             for variant, total in (("sold_out", tickets), ("all", n_households)):
                 key = f"{take_key}_{variant}"
                 checks = [b.checks for b in runs[key]]
@@ -935,8 +927,8 @@ def run(
                 what = (
                     f"{total:,} of {n_req:,}" if variant == "sold_out" else f"all {total:,} issued"
                 )
-                who = "proposed" if proposed_row else "take"
-                target = "" if proposed_row else "≥ 50 % of the baseline"
+                who = "take"
+                target = "≥ 50 % of the baseline"
                 results.add(
                     Metric(
                         f"{who}, {what}: correct",
@@ -968,7 +960,7 @@ def run(
                         "req/s",
                         baseline_name=baseline_name,
                         target=target,
-                        passed=None if proposed_row else rate >= TARGET_RATIO * base_rate,
+                        passed=rate >= TARGET_RATIO * base_rate,
                         note=(
                             f"median of {rounds}; offered in {offered:.2f} s, all answered in "
                             f"{wall:.2f} s; answers {runs[key][-1].statuses()}"
@@ -989,7 +981,7 @@ def run(
                         "req/CPU-s",
                         baseline_name=baseline_name,
                         target=target,
-                        passed=None if proposed_row else cpu >= TARGET_RATIO * base_cpu,
+                        passed=cpu >= TARGET_RATIO * base_cpu,
                         note=db_note,
                     )
                 )
@@ -997,7 +989,7 @@ def run(
         def lost(keys):
             return sum(1 for k in keys for b in runs[k] for a in b.answers if a.status == 0)
 
-        take_keys = [k for k in runs if k.startswith(("take_", "lean_"))]
+        take_keys = [k for k in runs if k.startswith("take_")]
         lost_take, lost_base = lost(k for k in take_keys), lost(["base", "raw", "ref"])
         results.add(
             Metric(
@@ -1062,11 +1054,6 @@ def main() -> None:
         parser.add_argument("--tickets", type=int, default=TICKETS)
         parser.add_argument("--rounds", type=int, default=ROUNDS)
         parser.add_argument(
-            "--no-proposed",
-            action="store_true",
-            help="skip the prototype of the proposed fixes (benchmarks/_queue_take_app.py)",
-        )
-        parser.add_argument(
             "--max-open",
             type=int,
             default=int(os.environ.get("BENCH_QUEUE_MAX_OPEN", "0")),
@@ -1094,7 +1081,6 @@ def main() -> None:
         rounds,
         args.max_open,
         backlog=args.backlog,
-        lean=not args.no_proposed,
         profile=args.profile,
     )
     results.save(args.result_file)
