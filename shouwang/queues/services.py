@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouwang.core import crypto
+from shouwang.core import crypto, rawrows
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, Forbidden
 from shouwang.core.masking import mask_phone
@@ -391,7 +391,10 @@ def _take_one(day: SaleDay, household: Household, common: dict, consent, now) ->
     refuses without a write transaction (`issued` never goes down)."""
 
     def own() -> Ticket | None:
-        return Ticket.objects.filter(day=day, household=household, slot=1).order_by().first()
+        # Raw, not the ORM: in a burst most presses are refusals, and this is all they read.
+        return rawrows.fetch(
+            Ticket, "day_id = %s AND household_id = %s AND slot = 1", [day.pk, household.pk]
+        )
 
     if day.issued >= day.tickets_total:
         t = own()
@@ -423,17 +426,20 @@ def _issue(day: SaleDay, slot: int, common: dict, consent, now) -> Ticket:
             )
             row = c.fetchone()
         if row is None:
-            current = SaleDay.objects.get(pk=day.pk)
-            _check_window(current, now)  # closed since the caller read it
+            # Full (or closed) since the caller read it; raw: in a burst, many presses get here.
+            current = rawrows.fetch(SaleDay, "id = %s", [day.pk])
+            _check_window(current, now)
             raise _refuse_sold_out(current)
         number = row[0]
-        t = Ticket.objects.create(
-            day=day,
-            number=number,
-            slot=slot,
-            seq=number * SEQ_STEP,
-            follow_key=new_follow_key(),
-            **common,
+        t = rawrows.insert(
+            Ticket(
+                day=day,
+                number=number,
+                slot=slot,
+                seq=number * SEQ_STEP,
+                follow_key=new_follow_key(),
+                **common,
+            )
         )
         if consent is not None:
             _behalf(consent, t, day)
