@@ -7,7 +7,9 @@ starts the pages server the product ships — the granian command `shouwang serv
 the command itself: WSGI, 1 worker on SQLite, 2 on PostgreSQL, 4 threads, backpressure 16) on
 config.wsgi — and fires every household's POST /my/households/<hh>/queue/<day>/take/ (queues:take)
 at once from one asyncio process, each on its own connection with its own session and CSRF
-cookies; 10 households press twice, at the same instant.
+cookies; 10 households press twice, at the same instant. The server answers them through the
+quick path config/wsgi.py puts in front of Django (shouwang/queues/quick.py; SHOUWANG_QUICK_TAKE=0
+in the environment sends them through the full middleware stack instead).
 
 Interleaved, round after round, every server started with the same granian command:
 
@@ -73,6 +75,9 @@ DOUBLE = 10  # households that press twice, at the same instant
 TARGET_RATIO = 0.5
 SEED = 4
 CODE = [
+    "config/wsgi.py",
+    "shouwang/queues/quick.py",
+    "shouwang/core/rawrows.py",
     "shouwang/queues/services.py",
     "shouwang/queues/views/public.py",
     "shouwang/queues/models.py",
@@ -711,17 +716,19 @@ def probe(port: int, kind: str, h: Household, day_pk: int) -> tuple[int, str]:
 def profile_take(admin, point, households: list[Household], n: int = 300) -> str:
     """Queries per request (CaptureQueriesContext) for queues:take — a new
     ticket, a second press, a sold-out refusal — then the time per request without and with
-    cProfile, through Django's test client (CSRF enforced, the resident session cookie), in this
-    process (one handler, loaded once, as in a server worker)."""
+    cProfile, through Django's test client with the quick path in front of it as config/wsgi.py
+    puts it (CSRF enforced, the resident session cookie, the form urlencoded as a browser sends
+    it), in this process (one handler, loaded once, as in a server worker)."""
     import cProfile
     import io
     import pstats
 
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(enforce_csrf_checks=True)
+    from shouwang.queues.tests.conftest import QuickClient
+
+    client = QuickClient(enforce_csrf_checks=True)
 
     def press(kind: str, h: Household, day_pk: int):
         client.cookies.clear()
@@ -770,7 +777,9 @@ def profile_take(admin, point, households: list[Household], n: int = 300) -> str
             profiler.disable()
             buf = io.StringIO()
             stats = pstats.Stats(profiler, stream=buf)
-            stats.sort_stats("cumulative").print_stats(r"shouwang|django/(db/models|contrib)", 30)
+            stats.sort_stats("cumulative").print_stats(
+                r"shouwang|django/(db|contrib|middleware|core)", 30
+            )
             profile_text = buf.getvalue()
     out.append("cProfile of queues:take, cumulative (project and ORM functions):")
     out.append(profile_text)

@@ -206,6 +206,9 @@ STREAM_HEARTBEAT_SECONDS = int(os.environ.get("SHOUWANG_STREAM_HEARTBEAT_SECONDS
 # "Come now" texts are sent in a background thread after a counter press (0: in the request,
 # after commit — what the tests use, so they can read the outbox at once).
 QUEUE_SMS_BACKGROUND = _flag("SHOUWANG_QUEUE_SMS_BACKGROUND", default=True)
+# A household's own "take a number" press answered by a quick path in front of the middleware
+# stack (shouwang/queues/quick.py); 0 sends every press through Django's full stack.
+QUICK_TAKE = _flag("SHOUWANG_QUICK_TAKE", default=True)
 
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -4,3 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+# A household's own "take a number" press is answered without the middleware stack (the burst
+# when a sale opens); every other request goes to Django unchanged. See shouwang/queues/quick.py.
+from shouwang.queues.quick import QuickTake  # noqa: E402
+
+application = QuickTake(application)

@@ -11,9 +11,17 @@ from django.utils import timezone
 from shouwang.core import crypto
 from shouwang.queues import services
 from shouwang.queues.models import Channel, Notify, Registration, SaleDay, Ticket
+from shouwang.queues.tests.conftest import FormClient, QuickClient, english
 from shouwang.queues.tests.test_public_views import make_day
 from shouwang.residents import services as resident_services
 from shouwang.residents.models import BehalfAction
+
+
+@pytest.fixture(params=["django", "quick"])
+def client(request):
+    """Every press here is made twice over: through Django's full stack, and through the quick
+    path config/wsgi.py puts in front of it (queues/quick.py), which must answer alike."""
+    return english(FormClient() if request.param == "django" else QuickClient())
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,7 +62,7 @@ def _authorize(request, hh: int, consent, resident_id: int | None):
     )
 
 
-def _parse_notify(raw: str, resident_raw: str) -> tuple[str, int | None]:
+def parse_notify(raw: str, resident_raw: str) -> tuple[str, int | None]:
     """'sms:<resident id>' (or notify=sms with resident=<id>), 'knock' or 'page'."""
     notify, _sep, rid = (raw or "").partition(":")
     if notify == Notify.SMS:
@@ -89,6 +90,37 @@ def _taken_message(taken: services.Taken, day: SaleDay) -> str:
     return _("You already have number %(n)d.") % {"n": t.number}
 
 
+def sms_phone(hh: int, resident_id: int | None) -> str | None:
+    """The mobile number of the member picked for the text — from the ledger, never from the
+    form (a visitor picks a member); None when that is not a member with a mobile phone."""
+    member = (
+        Resident.objects.filter(pk=resident_id, household_id=hh)
+        .exclude(presence="moved_out")
+        .first()
+        if resident_id
+        else None
+    )
+    if member is None or not member.phone_enc:
+        return None
+    return member.phone
+
+
+NO_SMS_MEMBER = gettext_lazy("Choose a member of this household with a mobile phone for the text.")
+
+
+def take_answer(hh: int, day: SaleDay, taken=None, error: DomainError | None = None):
+    """(message level, message, where to go) after a press on "take a number": the ticket page,
+    or back to the household page saying why not. Shared by `take` and the quick path
+    (queues/quick.py), which answer the same press alike."""
+    if error is not None:
+        return messages.ERROR, error.message, _household_url(hh)
+    return (
+        messages.SUCCESS,
+        _taken_message(taken, day),
+        reverse("queues:ticket", kwargs={"key": taken.follow_key}),
+    )
+
+
 @require_POST
 def take(request, hh: int, pk: int):
     is_own, consent = _viewer(request, hh)
@@ -98,26 +130,13 @@ def take(request, hh: int, pk: int):
     day = get_object_or_404(
         SaleDay.objects.select_related("point"), pk=pk, community_id=household.community_id
     )
-    back = redirect(_household_url(hh))
-    notify, resident_id = _parse_notify(
-        request.POST.get("notify", ""), request.POST.get("resident")
-    )
+    notify, resident_id = parse_notify(request.POST.get("notify", ""), request.POST.get("resident"))
     phone = ""
     if notify == Notify.SMS:
-        # The number comes from the ledger, never from the form: a visitor picks a member.
-        member = (
-            Resident.objects.filter(pk=resident_id, household_id=hh)
-            .exclude(presence="moved_out")
-            .first()
-            if resident_id
-            else None
-        )
-        if member is None or not member.phone_enc:
-            messages.error(
-                request, _("Choose a member of this household with a mobile phone for the text.")
-            )
-            return back
-        phone = member.phone
+        phone = sms_phone(hh, resident_id)
+        if phone is None:
+            messages.error(request, str(NO_SMS_MEMBER))
+            return redirect(_household_url(hh))
     try:
         if is_own:
             kwargs = {"channel": Channel.HOUSEHOLD}
@@ -132,10 +151,11 @@ def take(request, hh: int, pk: int):
             day=day, household=household, notify=notify, sms_phone=phone, **kwargs
         )
     except DomainError as e:
-        messages.error(request, e.message)
-        return back
-    messages.success(request, _taken_message(taken, day))
-    return redirect("queues:ticket", key=taken.follow_key)
+        level, text, to = take_answer(hh, day, error=e)
+    else:
+        level, text, to = take_answer(hh, day, taken)
+    messages.add_message(request, level, text)
+    return redirect(to)
 
 
 @require_POST

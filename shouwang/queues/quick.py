@@ -1,0 +1,341 @@
+"""The quick path for "take a number": a household's own press answered without the middleware.
+
+When a sale opens, thousands of households press "take a number" within a second. Behind the
+full middleware stack (sessions, CSRF, locale, authentication, resident access, messages …) and
+the ORM, a press cost ten times a bare Django insert (benchmarks/queue_take.py). This WSGI
+wrapper answers the common press — POST /my/households/<hh>/queue/<day>/take/ from the
+household's own resident session — in a few raw queries, and hands every other request,
+unchanged, to Django.
+
+It re-implements no rule:
+
+* CSRF: Django's own CsrfViewMiddleware (process_request + process_view), with its rejection
+  turned into "not mine", so that Django's full path answers and logs the 403 once.
+* The session: Django's own session store decodes the row; only the read is a raw query.
+* Who may press: residents.access.resolve, the function the middleware uses.
+* The press: services.ticket_take, what the page and the API call; the answer (message and
+  where to go) comes from views.public.take_answer, what the full view uses.
+* The response: the same message cookie (Django's CookieStorage), the same security headers
+  (SecurityMiddleware, XFrameOptionsMiddleware process_response) and language (Accept-Language
+  or the language cookie, as LocaleMiddleware decides).
+
+Anything else goes to Django, body restored: a staff session (proxies, the idle timeout), a
+household opened under someone's consent, a CSRF failure, a missing or expired session, an
+unknown household or day (Django answers 404), pending messages, a draw that is due (it runs
+under the full path's locks), a settings combination the quick path does not know
+(`supported()`), or a body that is not a small urlencoded form.
+
+SHOUWANG_QUICK_TAKE=0 turns it off (every press goes through Django).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import cache
+
+from django.conf import settings
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.core import signals
+from django.core.handlers.exception import response_for_exception
+from django.core.handlers.wsgi import WSGIRequest, get_script_name
+from django.core.signals import setting_changed
+from django.db import connection
+from django.dispatch import receiver
+from django.http import HttpResponseRedirect
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.urls import set_script_prefix
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+
+from shouwang.core import rawrows
+from shouwang.core.context import client_address, current_address
+from shouwang.core.errors import DomainError
+from shouwang.queues import services
+from shouwang.queues.models import Channel, Notify, QueuePoint, SaleDay
+from shouwang.registry.models import Building, Household
+from shouwang.residents import access
+
+PATH = re.compile(r"/my/households/([0-9]{1,18})/queue/([0-9]{1,18})/take/")
+MAX_BODY = 4096  # the take form is a token and two short fields
+_FORM = "application/x-www-form-urlencoded"
+_AUTH_KEY = "_auth_user_id"  # django.contrib.auth.SESSION_KEY
+
+
+def _none(request):  # the middlewares below are only asked process_* questions
+    return None
+
+
+class _Csrf(CsrfViewMiddleware):
+    """Django's CSRF checks; a rejection is not answered (nor logged) here but left to Django."""
+
+    def _reject(self, request, reason):
+        return _REJECTED
+
+
+_REJECTED = object()
+
+
+def _view(request, hh, pk):  # what process_view is told the view is (not csrf_exempt)
+    raise AssertionError("never called")
+
+
+def supported() -> bool:
+    """The settings the quick path answers for exactly as the full stack would (worked out
+    once, and again when a test changes settings)."""
+    global _supported
+    if _supported is None:
+        _supported = _check_settings()
+    return _supported
+
+
+_supported: bool | None = None
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    global _supported
+    _supported = None
+
+
+def _check_settings() -> bool:
+    return (
+        settings.QUICK_TAKE
+        and settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+        and not settings.CSRF_USE_SESSIONS
+        and settings.MESSAGE_STORAGE
+        in (
+            "django.contrib.messages.storage.fallback.FallbackStorage",
+            "django.contrib.messages.storage.cookie.CookieStorage",
+        )
+        and settings.MIDDLEWARE
+        == [
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.locale.LocaleMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "shouwang.core.context.RequestContextMiddleware",
+            "shouwang.accounts.middleware.SessionExpiryMiddleware",
+            "shouwang.residents.access.ResidentAccessMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ]
+    )
+
+
+class QuickTake:
+    """WSGI: the quick path in front of Django's WSGI application (config/wsgi.py)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.security = SecurityMiddleware(_none)
+        self.frames = XFrameOptionsMiddleware(_none)
+
+    def __call__(self, environ, start_response):
+        if match(environ) is None:
+            return self.app(environ, start_response)
+        set_script_prefix(get_script_name(environ))
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        request = WSGIRequest(environ)
+        response = self.respond(request)
+        if response is None:
+            return self.app(environ, start_response)
+        start_response(
+            f"{response.status_code} {response.reason_phrase}",
+            [
+                *response.items(),
+                *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
+            ],
+        )
+        return response  # closing it sends request_finished, as for Django's own answers
+
+    def respond(self, request):
+        """The answer to a request `match` accepted, or None: Django's turn, from the start (the
+        body this read is put back into the request's environ)."""
+        m = match(request.environ)
+        try:
+            response = self.answer(request, int(m[1]), int(m[2]))
+        except Exception as exc:  # as Django's handler: logged, 500 page
+            response = response_for_exception(request, exc)
+        if response is None:
+            request.environ["wsgi.input"] = io.BytesIO(request.body)
+            return None
+        response._resource_closers.append(request.close)
+        return response
+
+    def answer(self, request, hh: int, pk: int):
+        """The redirect the full path would give, or None: not a press this path answers."""
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return None
+        if request.COOKIES.get(CookieStorage.cookie_name):
+            return None  # messages waiting to be shown: Django merges them with ours
+        request.body  # noqa: B018  (read now, within MAX_BODY, so that it can be put back)
+        csrf = _Csrf(_none)
+        csrf.process_request(request)
+        if csrf.process_view(request, _view, (hh, pk), {}) is not None:
+            return None
+        data = _session(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+        if data is None or _AUTH_KEY in data or not data.get(access.SESSION_KEY):
+            return None
+        resident = data[access.SESSION_KEY]
+        found = _load(hh, pk, resident.get("link"))
+        if found is None:
+            return None
+        household, day, link_household = found
+        acc = access.resolve(resident, link_household=link_household)
+        if acc is None or not acc.is_own(hh):
+            return None
+        notify, resident_id = _public().parse_notify(
+            request.POST.get("notify", ""), request.POST.get("resident")
+        )
+        if day.mode == SaleDay.Mode.DRAW and day.drawn_at is None:
+            if timezone.now() >= day.draw_at:
+                return None  # the draw is due: it runs under the full path
+        lang = translation.get_language_from_request(request)
+        address = client_address(request.META)
+        request.META["REMOTE_ADDR"] = address
+        token = current_address.set(address)
+        try:
+            with translation.override(lang):
+                response = self._press(request, household, day, notify, resident_id)
+        finally:
+            current_address.reset(token)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", lang)
+        self.security.process_response(request, response)
+        return self.frames.process_response(request, response)
+
+    def _press(self, request, household, day, notify, resident_id):
+        public = _public()
+        phone = ""
+        if notify == Notify.SMS:
+            phone = public.sms_phone(household.pk, resident_id)
+            if phone is None:
+                return _redirect(
+                    request,
+                    message_levels.ERROR,
+                    str(public.NO_SMS_MEMBER),
+                    public._household_url(household.pk),
+                )
+        try:
+            taken = services.ticket_take(
+                day=day,
+                household=household,
+                notify=notify,
+                sms_phone=phone,
+                channel=Channel.HOUSEHOLD,
+            )
+        except DomainError as e:
+            answer = public.take_answer(household.pk, day, error=e)
+        else:
+            answer = public.take_answer(household.pk, day, taken)
+        return _redirect(request, *answer)
+
+
+def match(environ):
+    """The path's (hh, day) match for a request the quick path may answer, else None."""
+    if environ.get("REQUEST_METHOD") != "POST" or not supported():
+        return None
+    m = PATH.fullmatch(environ.get("PATH_INFO", ""))
+    if m is None:
+        return None
+    if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != _FORM:
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    return m if 0 < length <= MAX_BODY else None
+
+
+def _public():
+    from shouwang.queues.views import public
+
+    return public
+
+
+def _redirect(request, level, text, to):
+    response = HttpResponseRedirect(to)
+    store = CookieStorage(request)
+    store.add(level, text)
+    store.update(response)
+    return response
+
+
+# --- reads, each one raw query ----------------------------------------------------------------
+
+
+def _session(key: str | None) -> dict | None:
+    """The session's data, decoded by Django's store (None: no such live session)."""
+    if not key or len(key) > 64:
+        return None
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
+            [key, timezone.now()],
+        )
+        row = c.fetchone()
+    return SessionStore().decode(row[0]) if row else None
+
+
+_DAY = (
+    "id",
+    "community",
+    "point",
+    "mode",
+    "take_opens_at",
+    "take_closes_at",
+    "draw_at",
+    "drawn_at",
+    "closed_at",
+    "per_household",
+    "tickets_total",
+    "issued",
+)
+_POINT = ("id", "community", "name", "active")
+_HOUSEHOLD = ("id", "community", "building")
+_BUILDING = ("id", "compound", "grid")
+_PARTS = ((SaleDay, _DAY), (QueuePoint, _POINT), (Household, _HOUSEHOLD), (Building, _BUILDING))
+
+
+@cache
+def _load_sql() -> str:
+    select = ", ".join(
+        rawrows.columns(model, alias, names)
+        for (model, names), alias in zip(_PARTS, "dphb", strict=True)
+    )
+    return (
+        f"SELECT ({access.LINK_HOUSEHOLD_SQL}), {select} FROM {SaleDay._meta.db_table} d "
+        f"JOIN {QueuePoint._meta.db_table} p ON p.id = d.point_id "
+        f"JOIN {Household._meta.db_table} h ON h.id = %s AND h.community_id = d.community_id "
+        f"JOIN {Building._meta.db_table} b ON b.id = h.building_id "
+        "WHERE d.id = %s"
+    )
+
+
+def _load(hh: int, pk: int, link_id):
+    """(household with its building, day with its point, the household the session's link
+    opens) — the first two as the full view loads them, the day in the household's community —
+    or None. Instances hold the fields the press reads; any other field is deferred (read on
+    first use, never wrong)."""
+    with connection.cursor() as c:
+        c.execute(_load_sql(), [link_id, hh, pk])
+        row = c.fetchone()
+    if row is None:
+        return None
+    link_household, row = row[0], row[1:]
+    made, i = [], 0
+    for model, names in _PARTS:
+        n = rawrows.width(model, names)
+        made.append(rawrows.build(model, row[i : i + n], names))
+        i += n
+    day, point, household, building = made
+    day.point = point
+    household.building = building
+    return household, day, link_household
