@@ -35,7 +35,6 @@ import re
 from functools import cache
 
 from django.conf import settings
-from django.contrib.messages import constants as message_levels
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import signals
@@ -57,6 +56,7 @@ from shouwang.core.context import client_address, current_address
 from shouwang.core.errors import DomainError
 from shouwang.queues import services
 from shouwang.queues.models import Channel, Notify, QueuePoint, SaleDay
+from shouwang.queues.views import public
 from shouwang.registry.models import Building, Household
 from shouwang.residents import access
 
@@ -134,16 +134,20 @@ class QuickTake:
 
     def __init__(self, app):
         self.app = app
+        # Built once, as Django's handler builds its middleware (their settings-derived
+        # attributes are cached on the instance).
+        self.csrf = _Csrf(_none)
         self.security = SecurityMiddleware(_none)
         self.frames = XFrameOptionsMiddleware(_none)
 
     def __call__(self, environ, start_response):
-        if match(environ) is None:
+        m = match(environ)
+        if m is None:
             return self.app(environ, start_response)
         set_script_prefix(get_script_name(environ))
         signals.request_started.send(sender=self.__class__, environ=environ)
         request = WSGIRequest(environ)
-        response = self.respond(request)
+        response = self.respond(request, m)
         if response is None:
             return self.app(environ, start_response)
         start_response(
@@ -155,10 +159,9 @@ class QuickTake:
         )
         return response  # closing it sends request_finished, as for Django's own answers
 
-    def respond(self, request):
-        """The answer to a request `match` accepted, or None: Django's turn, from the start (the
-        body this read is put back into the request's environ)."""
-        m = match(request.environ)
+    def respond(self, request, m):
+        """The answer to a request `match` accepted (`m`: its match), or None: Django's turn,
+        from the start (the body this read is put back into the request's environ)."""
         try:
             response = self.answer(request, int(m[1]), int(m[2]))
         except Exception as exc:  # as Django's handler: logged, 500 page
@@ -176,9 +179,8 @@ class QuickTake:
         if request.COOKIES.get(CookieStorage.cookie_name):
             return None  # messages waiting to be shown: Django merges them with ours
         request.body  # noqa: B018  (read now, within MAX_BODY, so that it can be put back)
-        csrf = _Csrf(_none)
-        csrf.process_request(request)
-        if csrf.process_view(request, _view, (hh, pk), {}) is not None:
+        self.csrf.process_request(request)
+        if self.csrf.process_view(request, _view, (hh, pk), {}) is not None:
             return None
         data = _session(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
         if data is None or _AUTH_KEY in data or not data.get(access.SESSION_KEY):
@@ -191,7 +193,7 @@ class QuickTake:
         acc = access.resolve(resident, link_household=link_household)
         if acc is None or not acc.is_own(hh):
             return None
-        notify, resident_id = _public().parse_notify(
+        notify, resident_id = public.parse_notify(
             request.POST.get("notify", ""), request.POST.get("resident")
         )
         if day.mode == SaleDay.Mode.DRAW and day.drawn_at is None:
@@ -212,18 +214,8 @@ class QuickTake:
         return self.frames.process_response(request, response)
 
     def _press(self, request, household, day, notify, resident_id):
-        public = _public()
-        phone = ""
-        if notify == Notify.SMS:
-            phone = public.sms_phone(household.pk, resident_id)
-            if phone is None:
-                return _redirect(
-                    request,
-                    message_levels.ERROR,
-                    str(public.NO_SMS_MEMBER),
-                    public._household_url(household.pk),
-                )
         try:
+            phone = public.sms_phone(household.pk, resident_id) if notify == Notify.SMS else ""
             taken = services.ticket_take(
                 day=day,
                 household=household,
@@ -252,12 +244,6 @@ def match(environ):
     except ValueError:
         return None
     return m if 0 < length <= MAX_BODY else None
-
-
-def _public():
-    from shouwang.queues.views import public
-
-    return public
 
 
 def _redirect(request, level, text, to):

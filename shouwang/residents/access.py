@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.functional import SimpleLazyObject
 
-from shouwang.registry.models import Resident
+from shouwang.registry.models import Presence, Resident
 from shouwang.residents.models import Consent, HouseholdLink
 
 SESSION_KEY = "_sw_resident"
@@ -47,8 +47,8 @@ def households_of_phone(phone_index: str) -> list[int]:
     with connection.cursor() as c:
         c.execute(
             f"SELECT DISTINCT household_id FROM {Resident._meta.db_table} "
-            "WHERE phone_index = %s AND presence <> 'moved_out'",
-            [phone_index],
+            "WHERE phone_index = %s AND presence <> %s",
+            [phone_index, Presence.MOVED_OUT],
         )
         return sorted(r[0] for r in c.fetchall())
 

@@ -19,14 +19,15 @@ class QuickClientHandler(ClientHandler):
     carries `quick=True`); anything else goes on to Django with its body intact."""
 
     def __call__(self, environ):
-        if quick.match(environ) is None:
+        m = quick.match(environ)
+        if m is None:
             return super().__call__(environ)
         request_started.disconnect(close_old_connections)  # as ClientHandler: keep the test's
         request_started.send(sender=self.__class__, environ=environ)  # transaction open
         request_started.connect(close_old_connections)
         request = WSGIRequest(environ)
         request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
-        response = quick.QuickTake(None).respond(request)
+        response = quick.QuickTake(None).respond(request, m)
         if response is None:
             return super().__call__(environ)
         response.wsgi_request = request

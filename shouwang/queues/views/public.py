@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -90,22 +89,21 @@ def _taken_message(taken: services.Taken, day: SaleDay) -> str:
     return _("You already have number %(n)d.") % {"n": t.number}
 
 
-def sms_phone(hh: int, resident_id: int | None) -> str | None:
+def sms_phone(hh: int, resident_id: int | None) -> str:
     """The mobile number of the member picked for the text — from the ledger, never from the
-    form (a visitor picks a member); None when that is not a member with a mobile phone."""
+    form (a visitor picks a member); DomainError when that is not a member with a mobile
+    phone."""
     member = (
-        Resident.objects.filter(pk=resident_id, household_id=hh)
-        .exclude(presence="moved_out")
-        .first()
+        Resident.objects.living_here().filter(pk=resident_id, household_id=hh).first()
         if resident_id
         else None
     )
     if member is None or not member.phone_enc:
-        return None
+        raise DomainError(
+            "no_sms_member",
+            _("Choose a member of this household with a mobile phone for the text."),
+        )
     return member.phone
-
-
-NO_SMS_MEMBER = gettext_lazy("Choose a member of this household with a mobile phone for the text.")
 
 
 def take_answer(hh: int, day: SaleDay, taken=None, error: DomainError | None = None):
@@ -131,13 +129,8 @@ def take(request, hh: int, pk: int):
         SaleDay.objects.select_related("point"), pk=pk, community_id=household.community_id
     )
     notify, resident_id = parse_notify(request.POST.get("notify", ""), request.POST.get("resident"))
-    phone = ""
-    if notify == Notify.SMS:
-        phone = sms_phone(hh, resident_id)
-        if phone is None:
-            messages.error(request, str(NO_SMS_MEMBER))
-            return redirect(_household_url(hh))
     try:
+        phone = sms_phone(hh, resident_id) if notify == Notify.SMS else ""
         if is_own:
             kwargs = {"channel": Channel.HOUSEHOLD}
         else:
