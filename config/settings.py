@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "shouwang.grids",
     "shouwang.residents",
     "shouwang.queues",
+    "shouwang.supplies.relief",
+    "shouwang.supplies.buying",
+    "shouwang.supplies.materials",
 ]
 
 # Kept short on purpose: the default stack costs ~30 % of throughput (shared/PERFORMANCE.md).

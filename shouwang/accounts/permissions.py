@@ -60,6 +60,23 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "queue.knock": frozenset({A, G, S}),
     # After the day: figures, chart, export, the suggested ticket count.
     "queue.report": frozenset({A, G, S}),
+    # Relief (救助物资发放): batches, rules, the preview, issuing, recounts.
+    "relief.manage": frozenset({A, S}),
+    # Distribution lists and recording each door: delivered, not at home, refused (grid
+    # leaders: their grid).
+    "relief.deliver": frozenset({A, G, S}),
+    # Group buying (团购): merchants and their areas, catalogue, order windows.
+    "buying.manage": frozenset({A, S}),
+    # Orders entered for a household that phones in or comes to the desk; order lists.
+    "buying.order": frozenset({A, G, S}),
+    # The merchant's own orders: picking lists, delivery slips (no health data, no ID numbers).
+    "buying.merchant": frozenset({M}),
+    # The delivery chain: checkpoint arrival, disinfection, release, building, door, pickup code.
+    "buying.deliver": frozenset({A, G, S, V}),
+    # Materials store (防疫物资): items, locations, receipts, issues, stock-takes.
+    "materials.manage": frozenset({A, S}),
+    # Stock levels and low-stock alerts.
+    "materials.view": frozenset({A, G, S}),
 }
 
 

@@ -321,9 +321,15 @@ def demo_build(
                 demo_residents(community, log=log)
                 from shouwang.queues.demo import demo_queue
 
-                demo_queue(
-                    community, User.objects.get(community=community, username="admin"), log=log
-                )
+                admin = User.objects.get(community=community, username="admin")
+                demo_queue(community, admin, log=log)
+                from shouwang.supplies.buying.demo import demo_buying
+                from shouwang.supplies.materials.demo import demo_materials
+                from shouwang.supplies.relief.demo import demo_relief
+
+                demo_relief(community, admin, log=log)
+                demo_buying(community, admin, log=log)
+                demo_materials(community, admin, log=log)
             audit(
                 actor=None,
                 action="demo.build",

@@ -13,10 +13,11 @@ Django URL pattern per operation, so GET and PATCH on one path are two entries w
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,82 +25,40 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from ninja.operation import PathView
 
 from shouwang.core.testing import valid_id
-
-PERSONAS = (
-    "admin",
-    "staff",
-    "guard",
-    "sampler",
-    "volunteer",
-    "merchant",
-    "resident",
-    "grid_leader",
-    "district",
-    "outsider",
+from shouwang.core.tests.matrix_policy import (  # noqa: F401  (the vocabulary)
+    ANONYMOUS,
+    AUDIT,
+    EDIT,
+    EDIT_FORM,
+    EVERYONE_SIGNED_IN,
+    EXPORT,
+    HOUSEHOLD,
+    HOUSEHOLD_PAGE,
+    IMPORT,
+    LEDGER_VIEW,
+    NOBODY,
+    OFFICE,
+    OFFICE_ROWS,
+    OWN_ROWS_VIEW,
+    PASSES,
+    PERSONAS,
+    PUBLIC,
+    QUEUE_COUNTER,
+    QUEUE_DESK,
+    QUEUE_HOME,
+    QUEUE_MANAGE,
+    QUEUE_MANAGE_FORM,
+    ROLLUP,
+    SCAN,
+    SEARCH,
+    Policy,
 )
-ANONYMOUS = "anonymous"
-# Not a user: a visitor who opened household h1's link (card QR or SMS), signed in to nothing else.
-HOUSEHOLD = "household"
-EVERYONE_SIGNED_IN = frozenset(PERSONAS)
-PUBLIC = "public"  # anyone, signed in or not
-NOBODY = frozenset()
-
-# Who may open a page about a row of the fixture community in grid A (h1, r1, grid A).
-OWN_ROWS_VIEW = frozenset({"admin", "staff", "grid_leader"})
-# Who may look people up; the outsider may search, but only finds their own community.
-SEARCH = frozenset({"admin", "staff", "grid_leader", "guard", "sampler", "outsider"})
-# Community-level pages without an id: an admin of another community sees their own community.
-LEDGER_VIEW = frozenset({"admin", "staff", "grid_leader", "outsider"})
-EXPORT = frozenset({"admin", "staff", "grid_leader", "outsider"})
-IMPORT = frozenset({"admin", "staff", "outsider"})
-ROLLUP = frozenset({"admin", "district", "outsider"})
-AUDIT = frozenset({"admin", "outsider"})
-# Adding and changing people: the scope check keeps the outsider out of our rows (404).
-EDIT = frozenset({"admin", "staff"})
-# The "register a household" form has no id: the outsider gets it for their own buildings.
-EDIT_FORM = EDIT | {"outsider"}
-# Passes, cards, notices: pages without an id, the outsider works on their own community.
-PASSES = frozenset({"admin", "staff", "grid_leader", "outsider"})
-SCAN = frozenset({"admin", "staff", "grid_leader", "guard", "sampler", "volunteer", "outsider"})
-OFFICE = frozenset({"admin", "staff", "outsider"})  # directory and notices
-# Rows of the fixture community that only the office edits (the outsider gets a 404).
-OFFICE_ROWS = frozenset({"admin", "staff"})
-# The residents' household page: the household itself, and the volunteer it consented to.
-HOUSEHOLD_PAGE = frozenset({HOUSEHOLD, "volunteer"})
-# The queue's counter and goods board (queue.call, queue.goods): volunteers help at the stall.
-QUEUE_COUNTER = frozenset({"admin", "grid_leader", "staff", "volunteer"})
-# The queue's list of days has no id: the outsider sees their own community's days.
-QUEUE_HOME = QUEUE_COUNTER | {"outsider"}
-# Points and sale days (queue.manage): the office; forms without an id for the outsider too.
-QUEUE_MANAGE = frozenset({"admin", "staff"})
-QUEUE_MANAGE_FORM = QUEUE_MANAGE | {"outsider"}
-# Tickets for residents who phone in, the list to knock on, the report (queue.issue,
-# queue.knock, queue.report): the office and the grid leader.
-QUEUE_DESK = frozenset({"admin", "grid_leader", "staff"})
 
 REVEAL_BODY = {"field": "phone", "reason": "核酸漏检回访"}
 CSV_LEDGER = (
     "小区,楼栋,单元,门牌号,与户主关系,姓名,身份证号,手机号\n"
     "华美小区,1号楼,1单元,101,户主,测试人,{id},13811112222\n"
 )
-
-
-@dataclass(frozen=True)
-class Policy:
-    allowed: frozenset[str] | str
-    method: str = "GET"  # for ninja operations, the method in the key
-    # Ledger rows (keys of the `ledger` fixture, or "grid_a") for the route's path parameters.
-    params: dict[str, str] = field(default_factory=dict)
-    data: str | None = None  # a key of BODIES
-    # Every caller gets this status (for routes that are not pages, such as the API root).
-    status: int | None = None
-    # POST-only views must refuse GET with 405 for everyone (found by itself for ninja routes).
-    post_only: bool = False
-    # Refused callers without a staff sign-in: "login" (sent to the sign-in page, 401 on the
-    # API) or "refuse" (403/404 like everybody else: the residents' pages have no login).
-    anonymous: str = "login"
-    # Statuses that count as a refusal for a refused persona.
-    refusal: frozenset[int] = frozenset({403, 404})
 
 
 EXPECTED: dict[str, Policy] = {
@@ -281,6 +240,21 @@ EXPECTED: dict[str, Policy] = {
     "GET api/v1/queue/days/<day_id>/report": Policy(QUEUE_DESK, params={"day_id": "q_day"}),
 }
 
+# The apps' own parts of the matrix (see matrix_policy.py): each adds its URLs' policies, the
+# rows for their parameters and the bodies they are sent.
+FRAGMENTS = [
+    importlib.import_module(name)
+    for name in (
+        "shouwang.supplies.relief.tests.matrix",
+        "shouwang.supplies.buying.tests.matrix",
+        "shouwang.supplies.materials.tests.matrix",
+    )
+]
+for _fragment in FRAGMENTS:
+    _twice = set(EXPECTED) & set(_fragment.EXPECTED)
+    assert not _twice, f"{_fragment.__name__} repeats policies: {sorted(_twice)}"
+    EXPECTED.update(_fragment.EXPECTED)
+
 # Served by WhiteNoise in front of the URL resolver, so they are not URL patterns.
 STATIC_PATHS = ["/static/css/app.css"]
 
@@ -384,6 +358,12 @@ def _request(client, url: str, policy: Policy, method: str):
         return client.post(url, {"reason": "卡片遗失"})
     if policy.data == "take_form":
         return client.post(url, {"notify": "page"})
+    for fragment in FRAGMENTS:
+        if policy.data in fragment.BODIES:
+            kind, body = fragment.BODIES[policy.data]()
+            if kind == "form":
+                return client.post(url, body)
+            return client.generic(method, url, json.dumps(body), content_type="application/json")
     if policy.data in JSON_BODIES:
         body = JSON_BODIES[policy.data]()
         return client.generic(method, url, json.dumps(body), content_type="application/json")
@@ -595,6 +575,8 @@ def test_permission_matrix(client, personas, ledger, grid_a, persona, settings):
         **_residents_rows(personas, ledger),
         **_queue_rows(personas, ledger),
     }
+    for fragment in FRAGMENTS:
+        rows.update(fragment.rows(personas, ledger))
     client.raise_request_exception = False  # a crash is a 500 in the report, not an abort
     if persona == HOUSEHOLD:
         _open_household_link(client, rows["link"].pk)

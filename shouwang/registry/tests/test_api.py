@@ -91,12 +91,17 @@ def test_me_with_a_bearer_token(api, community):
     )
     assert body["capabilities"] == [
         "access.manage",
+        "buying.deliver",
+        "buying.manage",
+        "buying.order",
         "directory.manage",
         "ledger.edit",
         "ledger.export",
         "ledger.import",
         "ledger.search",
         "ledger.view",
+        "materials.manage",
+        "materials.view",
         "notices.manage",
         "passes.manage",
         "passes.scan",
@@ -106,6 +111,8 @@ def test_me_with_a_bearer_token(api, community):
         "queue.knock",
         "queue.manage",
         "queue.report",
+        "relief.deliver",
+        "relief.manage",
         "reveal.phone",
     ]
 
