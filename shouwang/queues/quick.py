@@ -37,6 +37,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core import signals
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
@@ -55,10 +56,11 @@ from shouwang.core import rawrows
 from shouwang.core.context import client_address, current_address
 from shouwang.core.errors import DomainError
 from shouwang.queues import services
-from shouwang.queues.models import Channel, Notify, QueuePoint, SaleDay
+from shouwang.queues.models import Channel, Notify, QueuePoint, SaleDay, Ticket
 from shouwang.queues.views import public
 from shouwang.registry.models import Building, Household
 from shouwang.residents import access
+from shouwang.residents.models import HouseholdLink
 
 PATH = re.compile(r"/my/households/([0-9]{1,18})/queue/([0-9]{1,18})/take/")
 MAX_BODY = 4096  # the take form is a token and two short fields
@@ -182,15 +184,18 @@ class QuickTake:
         self.csrf.process_request(request)
         if self.csrf.process_view(request, _view, (hh, pk), {}) is not None:
             return None
-        data = _session(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-        if data is None or _AUTH_KEY in data or not data.get(access.SESSION_KEY):
-            return None
-        resident = data[access.SESSION_KEY]
-        found = _load(hh, pk, resident.get("link"))
+        found = _load(request.COOKIES.get(settings.SESSION_COOKIE_NAME), hh, pk)
         if found is None:
             return None
-        household, day, link_household = found
-        acc = access.resolve(resident, link_household=link_household)
+        session_data, links, household, day, held = found
+        data = SessionStore().decode(session_data)
+        if _AUTH_KEY in data or not data.get(access.SESSION_KEY):
+            return None
+        resident = data[access.SESSION_KEY]
+        link = resident.get("link")
+        if link and link not in links:
+            return None  # revoked, or another household's link: Django's path says so
+        acc = access.resolve(resident, link_household=hh) if link else access.resolve(resident)
         if acc is None or not acc.is_own(hh):
             return None
         notify, resident_id = public.parse_notify(
@@ -205,7 +210,7 @@ class QuickTake:
         token = current_address.set(address)
         try:
             with translation.override(lang):
-                response = self._press(request, household, day, notify, resident_id)
+                response = self._press(request, household, day, held, notify, resident_id)
         finally:
             current_address.reset(token)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
@@ -213,7 +218,7 @@ class QuickTake:
         self.security.process_response(request, response)
         return self.frames.process_response(request, response)
 
-    def _press(self, request, household, day, notify, resident_id):
+    def _press(self, request, household, day, held, notify, resident_id):
         try:
             phone = public.sms_phone(household.pk, resident_id) if notify == Notify.SMS else ""
             taken = services.ticket_take(
@@ -222,6 +227,7 @@ class QuickTake:
                 notify=notify,
                 sms_phone=phone,
                 channel=Channel.HOUSEHOLD,
+                held=held,
             )
         except DomainError as e:
             answer = public.take_answer(household.pk, day, error=e)
@@ -254,21 +260,7 @@ def _redirect(request, level, text, to):
     return response
 
 
-# --- reads, each one raw query ----------------------------------------------------------------
-
-
-def _session(key: str | None) -> dict | None:
-    """The session's data, decoded by Django's store (None: no such live session)."""
-    if not key or len(key) > 64:
-        return None
-    with connection.cursor() as c:
-        c.execute(
-            "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
-            [key, timezone.now()],
-        )
-        row = c.fetchone()
-    return SessionStore().decode(row[0]) if row else None
-
+# --- the one read -----------------------------------------------------------------------------
 
 _DAY = (
     "id",
@@ -287,41 +279,81 @@ _DAY = (
 _POINT = ("id", "community", "name", "active")
 _HOUSEHOLD = ("id", "community", "building")
 _BUILDING = ("id", "compound", "grid")
-_PARTS = ((SaleDay, _DAY), (QueuePoint, _POINT), (Household, _HOUSEHOLD), (Building, _BUILDING))
+_TICKET = None  # every field: the answer may be this ticket
+_PARTS = (
+    (SaleDay, _DAY, "d"),
+    (QueuePoint, _POINT, "p"),
+    (Household, _HOUSEHOLD, "h"),
+    (Building, _BUILDING, "b"),
+    (Ticket, _TICKET, "t"),
+)
+# The point's scope (services.point_serves reads it from `point.scope_read`), one list per kind.
+_SCOPE = (
+    ("c", QueuePoint.compounds.through, "compound_id"),
+    ("b", QueuePoint.buildings.through, "building_id"),
+    ("g", QueuePoint.grids.through, "grid_id"),
+)
+
+
+def _ids(table: str, column: str, where: str) -> str:
+    """A scalar subquery: the ids as one comma-separated string (NULL when there are none)."""
+    agg = "string_agg" if connection.vendor == "postgresql" else "group_concat"
+    return f"(SELECT {agg}(CAST({column} AS TEXT), ',') FROM {table} WHERE {where})"
 
 
 @cache
-def _load_sql() -> str:
-    select = ", ".join(
-        rawrows.columns(model, alias, names)
-        for (model, names), alias in zip(_PARTS, "dphb", strict=True)
+def _load_sql(vendor: str) -> str:
+    select = ", ".join(rawrows.columns(model, alias, names) for model, names, alias in _PARTS)
+    links = _ids(HouseholdLink._meta.db_table, "id", "household_id = h.id AND revoked_at IS NULL")
+    scope = ", ".join(
+        _ids(through._meta.db_table, column, "queuepoint_id = d.point_id")
+        for _kind, through, column in _SCOPE
     )
     return (
-        f"SELECT ({access.LINK_HOUSEHOLD_SQL}), {select} FROM {SaleDay._meta.db_table} d "
+        f"SELECT s.session_data, {links}, {scope}, {select} "
+        f"FROM {Session._meta.db_table} s "
+        f"JOIN {SaleDay._meta.db_table} d ON d.id = %s "
         f"JOIN {QueuePoint._meta.db_table} p ON p.id = d.point_id "
         f"JOIN {Household._meta.db_table} h ON h.id = %s AND h.community_id = d.community_id "
         f"JOIN {Building._meta.db_table} b ON b.id = h.building_id "
-        "WHERE d.id = %s"
+        f"LEFT JOIN {Ticket._meta.db_table} t "
+        "ON t.day_id = d.id AND t.household_id = h.id AND t.slot = 1 "
+        "WHERE s.session_key = %s AND s.expire_date > %s"
     )
 
 
-def _load(hh: int, pk: int, link_id):
-    """(household with its building, day with its point, the household the session's link
-    opens) — the first two as the full view loads them, the day in the household's community —
-    or None. Instances hold the fields the press reads; any other field is deferred (read on
-    first use, never wrong)."""
+def _split(ids: str | None) -> list[int]:
+    return [int(x) for x in ids.split(",")] if ids else []
+
+
+def _load(session_key: str | None, hh: int, pk: int):
+    """One query: (the session's encoded data, the household's working link ids, the household
+    with its building, the day with its point and the point's scope, the household's ticket for
+    the day or None) — or None: no such live session, household or day (in the household's
+    community). The instances hold the fields the press reads; any other field is deferred
+    (read on first use, never wrong)."""
+    if not session_key or len(session_key) > 64:
+        return None
     with connection.cursor() as c:
-        c.execute(_load_sql(), [link_id, hh, pk])
+        c.execute(_load_sql(connection.vendor), [pk, hh, session_key, timezone.now()])
         row = c.fetchone()
     if row is None:
         return None
-    link_household, row = row[0], row[1:]
-    made, i = [], 0
-    for model, names in _PARTS:
+    session_data, links = row[0], _split(row[1])
+    scope = {
+        (kind, i) for (kind, *_x), ids in zip(_SCOPE, row[2:5], strict=True) for i in _split(ids)
+    }
+    made, i = [], 5
+    for model, names, _alias in _PARTS:
         n = rawrows.width(model, names)
-        made.append(rawrows.build(model, row[i : i + n], names))
+        part = row[i : i + n]
+        made.append(rawrows.build(model, part, names) if part[0] is not None else None)
         i += n
-    day, point, household, building = made
+    day, point, household, building, held = made
+    point.scope_read = scope
     day.point = point
     household.building = building
-    return household, day, link_household
+    if held is not None:
+        held.day = day
+        held.household = household
+    return session_data, links, household, day, held

@@ -53,8 +53,7 @@ def households_of_phone(phone_index: str) -> list[int]:
         return sorted(r[0] for r in c.fetchall())
 
 
-# The household a link opens, if the link still works (one parameter: the link's id). Also run
-# as a subquery by the quick "take a number" path (queues/quick.py), one round trip fewer.
+# The household a link opens, if the link still works (one parameter: the link's id).
 LINK_HOUSEHOLD_SQL = (
     f"SELECT household_id FROM {HouseholdLink._meta.db_table} WHERE id = %s AND revoked_at IS NULL"
 )
@@ -115,7 +114,7 @@ def resolve(data: dict, *, link_household=_UNREAD) -> ResidentAccess | None:
     """The access a session's resident data still gives (None: expired, the link revoked, or
     the phone no longer in any household and holding no consent). Reads only; the caller ends
     the session (also used without a request by the quick "take a number" path, which passes
-    `link_household`: what LINK_HOUSEHOLD_SQL gave for the session's link)."""
+    `link_household`: the household the session's link opens, read with its own query)."""
     if time.time() - data.get("at", 0) > settings.RESIDENT_SESSION_DAYS * 86400:
         return None
     if data.get("link"):
