@@ -1,0 +1,1 @@
+from shouwang.core import sections  # noqa: F401
