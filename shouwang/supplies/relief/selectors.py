@@ -399,7 +399,7 @@ def grid_progress(user, batch: ReliefBatch) -> list[dict]:
         .values("grid_id", "grid__name", "grid__sort")
         .annotate(
             households=Count("id"),
-            portions=Sum("portions"),
+            portions_sum=Sum("portions"),
             delivered=Count("id", filter=Q(status=S.DELIVERED)),
             delivered_portions=Sum("portions", filter=Q(status=S.DELIVERED)),
             not_home=Count("id", filter=Q(status=S.NOT_HOME)),
@@ -410,6 +410,7 @@ def grid_progress(user, batch: ReliefBatch) -> list[dict]:
     )
     out = []
     for r in rows:
+        r["portions"] = r.pop("portions_sum") or 0
         r["delivered_portions"] = r["delivered_portions"] or 0
         r["percent"] = round(100 * r["delivered"] / r["households"]) if r["households"] else 0
         out.append(r)
