@@ -4,6 +4,7 @@ records, and the merchant's picking list. The rules are in services.py, as for t
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from ninja import Router, Status
 
@@ -41,7 +42,7 @@ def _window(w: OrderWindow, now=None) -> dict:
 
 
 def _order(o: Order, created: bool | None = None) -> dict:
-    lines = o.lines.select_related("product").order_by("product_id")
+    lines = selectors.lines_light().filter(order=o)
     return {
         **_order_head(o),
         "lines": [_line(ln) for ln in lines] if o.status == Order.Status.PLACED else [],
@@ -153,7 +154,7 @@ def window_orders(request, window_id: int, offset: int = 0):
     qs = (
         selectors.orders_for(request.auth)
         .filter(window=window)
-        .prefetch_related("lines__product")
+        .prefetch_related(Prefetch("lines", queryset=selectors.lines_light()))
         .order_by("pk")[max(offset, 0) : max(offset, 0) + LIST_LIMIT]
     )
     return [

@@ -6,6 +6,7 @@ household's recent orders."""
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,7 +72,7 @@ def _staff(request, household, viewer):
     orders = list(
         Order.objects.filter(household=household)
         .select_related("window__merchant")
-        .prefetch_related("lines__product")
+        .prefetch_related(Prefetch("lines", queryset=selectors.lines_light()))
         .order_by("-created_at")[:5]
     )
     open_windows = [w for w in selectors.windows_for_household(household) if w.state() == "open"]

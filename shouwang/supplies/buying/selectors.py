@@ -37,6 +37,15 @@ def products_light():
     return Product.objects.defer("photo", "thumb")
 
 
+def lines_light():
+    """Order lines with their product's name and unit, not its photo bytes."""
+    return (
+        OrderLine.objects.select_related("product")
+        .defer("product__photo", "product__thumb")
+        .order_by("product__position", "product_id")
+    )
+
+
 # --- staff scope ----------------------------------------------------------------------------
 
 
@@ -144,7 +153,7 @@ def household_orders(household, window_ids=None, *, recent_days: int = 7) -> lis
     return list(
         Order.objects.filter(q, household=household)
         .select_related("window__merchant")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
+        .prefetch_related(Prefetch("lines", queryset=lines_light()))
         .order_by("-window__closes_at", "pk")
     )
 

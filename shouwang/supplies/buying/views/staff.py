@@ -6,7 +6,7 @@ Views parse, scope and render; the rules are in services.py and come back as Dom
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,7 +35,6 @@ from shouwang.supplies.buying.models import (
     Channel,
     MerchantMember,
     Order,
-    OrderLine,
     OrderWindow,
     Product,
 )
@@ -332,7 +331,7 @@ def window_detail(request, pk: int):
     )
     rows = list(orders[:ORDERS_SHOWN])
     lines: dict[int, list] = {}
-    for ln in OrderLine.objects.filter(order__in=rows).select_related("product"):
+    for ln in selectors.lines_light().filter(order__in=rows):
         lines.setdefault(ln.order_id, []).append(ln)
     for o in rows:
         o.place = place_of(o.household)
@@ -445,7 +444,7 @@ def phone_order(request, pk: int):
         household.who = mask_name_initial(household.head.name) if household.head_id else ""
         order = (
             Order.objects.filter(window=window, household=household)
-            .prefetch_related("lines__product")
+            .prefetch_related(Prefetch("lines", queryset=selectors.lines_light()))
             .first()
         )
         if order is not None and order.status == Order.Status.PLACED:
