@@ -225,22 +225,28 @@ class Preview:
 def preview(batch: ReliefBatch) -> Preview:
     """What the rule gives per compound, grid and building, against the portions available.
 
-    Two grouped statements (three when portions are short): the per-building totals, the
-    households that get nothing because nobody lives there, and the left-out households."""
+    One grouped statement (two when portions are short: the left-out households), then the
+    names of the buildings; compound and grid totals are sums of the building rows."""
     sql, params = _shares_sql(batch)
     with connection.cursor() as cur:
         cur.execute(
             f"""{sql}
-SELECT s.building_id, COUNT(*), SUM(s.people), SUM(s.portions),
-       SUM(CASE WHEN s.people >= %s THEN 1 ELSE 0 END)
-FROM shares s WHERE s.portions > 0 GROUP BY s.building_id""",
+SELECT s.building_id,
+       SUM(CASE WHEN s.portions > 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.portions > 0 THEN s.people ELSE 0 END),
+       SUM(s.portions),
+       SUM(CASE WHEN s.portions > 0 AND s.people >= %s THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.portions = 0 THEN 1 ELSE 0 END)
+FROM shares s GROUP BY s.building_id""",
             [*params, batch.large_threshold],
         )
-        per_building = {
-            r[0]: Totals(r[1], int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)) for r in cur
-        }
-        cur.execute(f"{sql} SELECT COUNT(*) FROM shares s WHERE s.portions = 0", params)
-        empty = cur.fetchone()[0]
+        rows = cur.fetchall()
+    empty = sum(int(r[5] or 0) for r in rows)
+    per_building = {
+        r[0]: Totals(int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0))
+        for r in rows
+        if r[1]
+    }
     buildings = list(
         Building.objects.filter(pk__in=list(per_building))
         .values(
