@@ -68,5 +68,5 @@ def demo_relief(community, admin, *, log=print) -> None:
     undelivered = ReliefAllocation.objects.filter(batch=batch).filter(~Q(status=S.DELIVERED))
     log(
         f"  relief: {result.created} households, {result.portions} portions issued; "
-        f"{delivered} delivered in {len(grids)} grids, {undelivered.count()} to follow up"
+        f"{delivered} delivered in {len(grids)} grids, {undelivered.count()} not delivered yet"
     )
