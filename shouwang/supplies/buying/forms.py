@@ -165,6 +165,10 @@ class PaymentForm(forms.Form):
     payment_method = forms.ChoiceField(label=_("How"), choices=Order.Method.choices)
 
 
-def quantities(data, products) -> dict[int, str]:
-    """{product id: the quantity typed} from fields named q_<product id>."""
+def quantities(data, products=None) -> dict[int, str]:
+    """{product id: the quantity typed} from fields named q_<product id> (of `products`, or
+    every such field: the service checks that each product is the window's)."""
+    if products is None:
+        keys = [k[2:] for k in data if k.startswith("q_") and k[2:].isdigit()]
+        return {int(k): (data.get(f"q_{k}") or "0").strip() or "0" for k in keys[:200]}
     return {p.pk: (data.get(f"q_{p.pk}") or "0").strip() or "0" for p in products}

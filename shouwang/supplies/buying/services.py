@@ -486,7 +486,11 @@ def _take(product: Product, qty: int) -> None:
             return
         c.execute("SELECT stock FROM buying_product WHERE id = %s", [product.pk])
         left = c.fetchone()[0]
-    raise SoldOut(
+    raise _sold_out(product, left)
+
+
+def _sold_out(product: Product, left: int) -> SoldOut:
+    return SoldOut(
         "sold_out",
         _("Only %(left)d %(unit)s of %(name)s left: lower the quantity or leave it out.")
         % {"left": left, "unit": product.unit, "name": product.name},
@@ -553,6 +557,11 @@ def order_place(
         return Placed(_change(existing, wanted, products, actor, consent, note, now), False)
     if not wanted:
         raise _invalid("lines", _("Choose at least one product and how many."))
+    for pid in sorted(wanted):
+        # Short as read just now: refused without a write transaction (in a burst most
+        # presses after the last box are these; on SQLite each write would queue for the lock).
+        if products[pid].stock < wanted[pid]:
+            raise _sold_out(products[pid], products[pid].stock)
     try:
         with transaction.atomic():
             for pid in sorted(wanted):

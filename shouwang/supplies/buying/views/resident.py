@@ -15,7 +15,7 @@ from shouwang.registry.models import Household
 from shouwang.residents import services as resident_services
 from shouwang.residents.access import current as resident_access
 from shouwang.residents.views.resident import _viewer
-from shouwang.supplies.buying import selectors, services
+from shouwang.supplies.buying import services
 from shouwang.supplies.buying.forms import quantities
 from shouwang.supplies.buying.models import Channel, Order, OrderWindow
 
@@ -43,13 +43,12 @@ def place(request, hh: int, pk: int):
     window = get_object_or_404(
         OrderWindow.objects.select_related("merchant"), pk=pk, community_id=household.community_id
     )
-    products = selectors.products_light().filter(merchant=window.merchant, active=True)
     try:
         acting = _acting(request, hh, is_own)
         placed = services.order_place(
             window=window,
             household=household,
-            lines=quantities(request.POST, products),
+            lines=quantities(request.POST),
             note=request.POST.get("note", ""),
             **acting,
         )
