@@ -132,3 +132,26 @@ def test_custom_threshold_and_portions(small, batch_of):
     # >= 4 people: 6, 4, 7, 5 -> 3 each; 2, 3, 1, 3 -> 2 each
     assert p.total.portions == 4 * 3 + 4 * 2
     assert p.total.large == 4
+
+
+def test_preview_is_set_based_queries_do_not_grow_with_households(
+    small, batch_of, community, grid_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = batch_of(portions_available=5, tag_extras={str(CareTag.INFANT.value): 1})
+
+    def count():
+        with CaptureQueriesContext(connection) as q:
+            p = selectors.preview(batch)
+        return len(q.captured_queries), p
+
+    before, p = count()
+    assert p.shortfall  # the left-out query runs too
+    b = t.make_building(community, "华美小区", "9号楼", grid=grid_a)
+    for door in range(30):
+        fill(t.make_household(community, building=b, door=f"9{door:02d}"), 3)
+    after, p = count()
+    assert p.total.households == 38
+    assert after == before <= 6
