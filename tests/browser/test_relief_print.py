@@ -127,3 +127,27 @@ def test_distribution_list_prints_to_a4_with_every_door(
     assert first.status == "delivered"
     assert "rl-is-delivered" in (phone.locator(f"#a{first.pk}").get_attribute("class") or "")
     phone.screenshot(path=str(SHOTS / "relief-phone.png"), full_page=False)
+
+
+def test_office_and_follow_up_pages_fit_a_phone(
+    phone, live_server, personas, grid_a, issued, community, assert_fits
+):
+    from shouwang.supplies.relief import services
+
+    draft = services.batch_save(
+        actor=personas["admin"], community=community, title="第三批", portions_available=10
+    )
+    _sign_in(phone, personas["admin"], live_server)
+    for url in [
+        "/relief/",
+        "/relief/new/",
+        f"/relief/{draft.pk}/preview/",
+        f"/relief/{issued.pk}/",
+        f"/relief/{issued.pk}/recount/",
+        f"/relief/{issued.pk}/undelivered/",
+    ]:
+        resp = phone.goto(url)
+        assert resp is not None and resp.status == 200, url
+        assert_fits(phone)
+    phone.goto(f"/relief/{draft.pk}/preview/")
+    phone.screenshot(path=str(SHOTS / "relief-preview-phone.png"), full_page=True)
