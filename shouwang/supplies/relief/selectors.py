@@ -303,19 +303,19 @@ def _left_out(batch: ReliefBatch, p: Preview, sql: str, params: list) -> None:
     with connection.cursor() as cur:
         cur.execute(
             f"""{sql}, ranked AS (
-  SELECT s.id, s.grid_id, s.portions,
+  SELECT s.id, s.grid_id, s.portions, s.people,
          SUM(s.portions) OVER (ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING) AS running
   FROM shares s{_ORDER_JOINS}
   WHERE s.portions > 0
 )
-SELECT id, grid_id, portions FROM ranked WHERE running > %s ORDER BY running""",
+SELECT id, grid_id, portions, people FROM ranked WHERE running > %s ORDER BY running""",
             [*params, batch.portions_available],
         )
         rows = cur.fetchall()
     p.left_out_count = len(rows)
     p.left_out_portions = sum(r[2] for r in rows)
     per_grid: dict = {}
-    for _id, grid_id, portions in rows:
+    for _id, grid_id, portions, _people in rows:
         g = per_grid.setdefault(grid_id, [0, 0])
         g[0] += 1
         g[1] += portions
@@ -326,9 +326,14 @@ SELECT id, grid_id, portions FROM ranked WHERE running > %s ORDER BY running""",
     ]
     shown = [r[0] for r in rows[:LEFT_OUT_SHOWN]]
     portions = {r[0]: r[2] for r in rows}
+    people = {r[0]: r[3] for r in rows}
     households = Household.objects.with_place().filter(pk__in=shown).select_related("head")
     by_id = {h.pk: h for h in households}
-    p.left_out = [{"household": by_id[i], "portions": portions[i]} for i in shown if i in by_id]
+    p.left_out = [
+        {"household": by_id[i], "portions": portions[i], "people": people[i]}
+        for i in shown
+        if i in by_id
+    ]
 
 
 # --- the recount ------------------------------------------------------------------------------
