@@ -25,6 +25,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shouwang.core import rawrows
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, Forbidden, NotFound
 from shouwang.registry.models import Household
@@ -64,19 +65,33 @@ def merchant_serves(merchant: Merchant, household: Household) -> bool:
     its community)."""
     if merchant.community_id != household.community_id:
         return False
+    return _serves(merchant.pk, household.pk)
+
+
+# One query, the household's building joined in: every order press pays for it
+# (benchmarks/buying_orders.py).
+_SERVES_SQL = """
+SELECT CASE
+  WHEN NOT EXISTS (SELECT 1 FROM buying_merchant_compounds WHERE merchant_id = %(m)s)
+   AND NOT EXISTS (SELECT 1 FROM buying_merchant_buildings WHERE merchant_id = %(m)s)
+   AND NOT EXISTS (SELECT 1 FROM buying_merchant_grids WHERE merchant_id = %(m)s) THEN 1
+  WHEN EXISTS (SELECT 1 FROM buying_merchant_compounds
+               WHERE merchant_id = %(m)s AND compound_id = b.compound_id)
+    OR EXISTS (SELECT 1 FROM buying_merchant_buildings
+               WHERE merchant_id = %(m)s AND building_id = b.id)
+    OR EXISTS (SELECT 1 FROM buying_merchant_grids
+               WHERE merchant_id = %(m)s AND grid_id = b.grid_id) THEN 1
+  ELSE 0 END
+FROM registry_household h JOIN registry_building b ON b.id = h.building_id
+WHERE h.id = %(h)s
+"""
+
+
+def _serves(merchant_id: int, household_id: int) -> bool:
     with connection.cursor() as c:
-        c.execute(
-            "SELECT 'c', compound_id FROM buying_merchant_compounds WHERE merchant_id = %s "
-            "UNION ALL SELECT 'b', building_id FROM buying_merchant_buildings "
-            "WHERE merchant_id = %s "
-            "UNION ALL SELECT 'g', grid_id FROM buying_merchant_grids WHERE merchant_id = %s",
-            [merchant.pk] * 3,
-        )
-        scope = set(c.fetchall())
-    if not scope:
-        return True
-    b = household.building
-    return ("c", b.compound_id) in scope or ("b", b.pk) in scope or ("g", b.grid_id) in scope
+        c.execute(_SERVES_SQL, {"m": merchant_id, "h": household_id})
+        row = c.fetchone()
+    return bool(row and row[0])
 
 
 def merchants_serving(household: Household):
@@ -442,6 +457,35 @@ def _check_open(window: OrderWindow, now) -> None:
         )
 
 
+_PRODUCT_FIELDS = (
+    "id",
+    "community",
+    "merchant",
+    "name",
+    "unit",
+    "price",
+    "stock",
+    "limit",
+    "active",
+    "position",
+)
+
+
+def _products(merchant_id: int, ids: list[int]) -> dict[int, Product]:
+    """The merchant's products among `ids`, without their photos (raw: on every press)."""
+    if not ids:
+        return {}
+    table = connection.ops.quote_name(Product._meta.db_table)
+    sql = (
+        f"SELECT {rawrows.columns(Product, names=_PRODUCT_FIELDS)} FROM {table} "
+        f"WHERE merchant_id = %s AND id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as c:
+        c.execute(sql, [merchant_id, *ids])
+        rows = c.fetchall()
+    return {p.pk: p for p in (rawrows.build(Product, r, _PRODUCT_FIELDS) for r in rows)}
+
+
 def _clean_lines(window: OrderWindow, lines) -> tuple[dict[int, int], dict[int, Product]]:
     """{product id: quantity > 0} and the products, checked against the catalogue and the
     per-household limits. `lines` is {product id: quantity} or [(product id, quantity)]."""
@@ -456,12 +500,7 @@ def _clean_lines(window: OrderWindow, lines) -> tuple[dict[int, int], dict[int, 
             raise _invalid("lines", _("Quantities must be between 0 and 999."))
         if qty:
             wanted[pid] = wanted.get(pid, 0) + qty
-    products = {
-        p.pk: p
-        for p in Product.objects.filter(pk__in=list(wanted), merchant_id=window.merchant_id).defer(
-            "photo", "thumb"
-        )
-    }
+    products = _products(window.merchant_id, list(wanted))
     for pid, qty in wanted.items():
         p = products.get(pid)
         if p is None or not p.active:
@@ -552,28 +591,34 @@ def order_place(
     _check_party(window, household, consent)
     note = _text(note, "note", 200)
     wanted, products = _clean_lines(window, lines)
-    existing = Order.objects.filter(window=window, household=household).first()
-    if existing is not None:
-        return Placed(_change(existing, wanted, products, actor, consent, note, now), False)
-    if not wanted:
-        raise _invalid("lines", _("Choose at least one product and how many."))
-    for pid in sorted(wanted):
+
+    def existing() -> Order | None:
+        return rawrows.fetch(
+            Order, "window_id = %s AND household_id = %s", [window.pk, household.pk]
+        )
+
+    short = next((pid for pid in sorted(wanted) if products[pid].stock < wanted[pid]), None)
+    if not wanted or short is not None:
+        o = existing()
+        if o is not None:
+            return Placed(_change(o, wanted, products, actor, consent, note, now), False)
+        if not wanted:
+            raise _invalid("lines", _("Choose at least one product and how many."))
         # Short as read just now: refused without a write transaction (in a burst most
         # presses after the last box are these; on SQLite each write would queue for the lock).
-        if products[pid].stock < wanted[pid]:
-            raise _sold_out(products[pid], products[pid].stock)
+        raise _sold_out(products[short], products[short].stock)
+    # Nearly every press is the household's first: no look-up before the insert. A second
+    # one (a retry, a double tap) loses on UNIQUE (window, household) and changes the first.
     try:
         with transaction.atomic():
             for pid in sorted(wanted):
                 _take(products[pid], wanted[pid])
             order = _insert(window, household, wanted, products, channel, actor, consent, note)
-    except IntegrityError:
-        # The same household ordered at the same moment (a double tap): everything this one
-        # took has been rolled back; make that order what was asked for instead.
-        existing = Order.objects.filter(window=window, household=household).first()
-        if existing is None:
+    except (IntegrityError, SoldOut):
+        o = existing()
+        if o is None:
             raise
-        return Placed(_change(existing, wanted, products, actor, consent, note, now), False)
+        return Placed(_change(o, wanted, products, actor, consent, note, now), False)
     return Placed(order, True)
 
 
@@ -592,7 +637,7 @@ def _insert(window, household, wanted, products, channel, actor, consent, note) 
         order.pickup_code = _new_code()
         try:
             with transaction.atomic():
-                order.save(force_insert=True)
+                rawrows.insert(order)
             break
         except IntegrityError:
             # Either the code is taken in this window (try another), or the household's order
@@ -600,12 +645,10 @@ def _insert(window, household, wanted, products, channel, actor, consent, note) 
             if Order.objects.filter(window=window, household=household).exists() or attempt == 4:
                 raise
             order.pk = None
-    OrderLine.objects.bulk_create(
-        [
+    for pid, q in sorted(wanted.items()):
+        rawrows.insert(
             OrderLine(order=order, product_id=pid, quantity=q, unit_price=products[pid].price)
-            for pid, q in sorted(wanted.items())
-        ]
-    )
+        )
     audit(
         actor=actor,
         action="buying.order.place",
