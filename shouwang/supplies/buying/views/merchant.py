@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST, require_safe
 
 from shouwang.core.masking import mask_name
@@ -126,7 +127,9 @@ def picking_workbook(w: OrderWindow) -> bytes:
     ws = wb.active
     ws.title = _("By product")[:31]
     bold = Font(bold=True)
-    ws.append([_("Product"), _("Specification"), _("Unit"), _("Quantity"), _("Orders")])
+    ws.append(
+        [_("Product"), _("Specification"), pgettext("measure", "Unit"), _("Quantity"), _("Orders")]
+    )
     for p in products:
         ws.append([p["name"], p["specification"], p["unit"], p["quantity"], p["orders"]])
     for c in ws[1]:
