@@ -108,6 +108,10 @@ def test_merchant_pages_show_masked_data_only(client, personas, window, orders, 
     assert slips.index('data-door="1102"') < slips.index('data-door="1201"')
     picking = client.get(f"/merchant/windows/{window.pk}/picking/").content.decode()
     assert "Picking list" in picking and "3号楼" in picking
+    # The window's sum is money: two decimals, whatever the database's SUM gives back.
+    total = sum(o.total for o in orders)
+    page = client.get(f"/merchant/windows/{window.pk}/").content.decode()
+    assert f"¥{total:.2f} ·" in page
 
 
 def test_one_building_of_slips(client, personas, window, orders):
