@@ -157,3 +157,22 @@ def test_import_sample_ledger_checks_then_commits(phone, personas, sign_in, asse
     assert Resident.objects.filter(community=community).count() == 55
     expect(page.locator("input[type=file]")).to_be_visible()  # ready for the next file
     assert_fits(page)
+
+
+def test_the_menu_is_one_sideways_row_on_a_phone_with_the_current_page_in_view(
+    phone, personas, sign_in, assert_fits
+):
+    page = phone
+    sign_in(page, "admin")
+    page.goto("/materials/")
+    nav = page.locator("nav.mainnav")
+    links = nav.locator("a")
+    assert links.count() >= 12, "the admin's menu has a link per module"
+    tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(links.count()))}
+    assert len(tops) == 1, f"one row of links on a phone, not {len(tops)}"
+    assert nav.evaluate("n => n.scrollWidth > n.clientWidth"), "the rest scrolls sideways"
+    current = nav.locator("a[aria-current=page]")
+    expect(current).to_have_attribute("href", "/materials/")
+    box, width = current.bounding_box(), page.viewport_size["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, "the current page's link is in view"
+    assert_fits(page)
