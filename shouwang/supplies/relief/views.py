@@ -6,6 +6,8 @@ Views parse, scope and render; the rules are in services.py and selectors.py."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -245,10 +247,41 @@ def _by_building(rows):
     return groups
 
 
+def _view_params(data) -> dict[str, str]:
+    """The grid page's own view of its list (one building, only the doors still to do), kept
+    across a tick: a team on foot works one building at a time."""
+    out = {}
+    building = data.get("building", "")
+    if building.isdigit():
+        out["building"] = building
+    if data.get("todo") == "1":
+        out["todo"] = "1"
+    return out
+
+
 @capability_required("relief.deliver")
 def grid_page(request, pk: int, grid_pk: int):
     ctx = _grid_context(request, pk, grid_pk)
-    ctx["groups"] = _by_building(ctx["rows"])
+    groups = _by_building(ctx["rows"])
+    view = _view_params(request.GET)
+    ctx["buildings"] = [
+        {
+            "building": g["building"],
+            "done": sum(a.status == ReliefAllocation.Status.DELIVERED for a in g["rows"]),
+            "total": len(g["rows"]),
+        }
+        for g in groups
+    ]
+    if "building" in view:
+        groups = [g for g in groups if str(g["building"].pk) == view["building"]]
+    if "todo" in view:
+        # Not at home is still to deliver: the team goes back.
+        left = (ReliefAllocation.Status.PENDING, ReliefAllocation.Status.NOT_HOME)
+        groups = [{**g, "rows": [a for a in g["rows"] if a.status in left]} for g in groups]
+        groups = [g for g in groups if g["rows"]]
+    ctx["groups"] = groups
+    ctx["view"] = view
+    ctx["view_query"] = urlencode(view)
     ctx["found"] = request.GET.get("found", "")
     ctx["statuses"] = ReliefAllocation.Status
     return render(request, "relief/grid.html", ctx)
@@ -334,7 +367,9 @@ def record(request, pk: int):
     nxt = request.POST.get("next", "")
     if nxt == "undelivered":
         return redirect(reverse("relief:undelivered", args=[a.batch_id]) + f"#a{a.pk}")
-    return redirect(reverse("relief:grid", args=[a.batch_id, a.grid_id or NO_GRID]) + f"#a{a.pk}")
+    view = urlencode(_view_params(request.POST))
+    back = reverse("relief:grid", args=[a.batch_id, a.grid_id or NO_GRID])
+    return redirect(f"{back}?{view}#a{a.pk}" if view else f"{back}#a{a.pk}")
 
 
 @require_POST

@@ -185,3 +185,43 @@ def test_closed_batch_refuses_records(client, personas, ledger, issued):
     a1 = ReliefAllocation.objects.get(batch=issued, household=ledger["h1"])
     resp = client.post(reverse("relief:record", args=[a1.pk]), {"status": "delivered"}, **EN)
     assert resp.status_code == 409 and "closed" in resp.content.decode()
+
+
+def test_phone_page_shows_one_building_or_only_the_doors_left_and_keeps_it_after_a_tick(
+    client, personas, ledger, community, grid_a, batch_of
+):
+    b2 = t.make_building(community, "华美小区", "2号楼", grid=grid_a)
+    h = t.make_household(community, building=b2, door="301")
+    t.make_resident(h, name="赵六", phone="+8613700001111")
+    batch = batch_of(portions_available=10)
+    services.batch_issue(actor=personas["admin"], batch=batch)
+    client.force_login(personas["grid_leader"])
+    url = reverse("relief:grid", args=[batch.pk, grid_a.pk])
+
+    page = client.get(url, **EN).content.decode()
+    assert "All buildings" in page and "1单元 101" in page and "1单元 301" in page
+    page = client.get(url, {"building": b2.pk}, **EN).content.decode()
+    assert "1单元 301" in page and "1单元 101" not in page
+
+    a1 = ReliefAllocation.objects.get(batch=batch, household=ledger["h1"])
+    resp = client.post(
+        reverse("relief:record", args=[a1.pk]),
+        {"status": "delivered", "building": str(a1.building_id), "todo": "1"},
+    )
+    assert resp["Location"] == f"{url}?building={a1.building_id}&todo=1#a{a1.pk}"
+    page = client.get(url, {"todo": "1"}, **EN).content.decode()
+    assert "1单元 101" not in page and "1单元 102" in page and "1单元 301" in page
+    # Not at home is still to do (the team goes back); refused is not.
+    a2 = ReliefAllocation.objects.get(batch=batch, household=ledger["h2"])
+    services.allocation_record(actor=personas["admin"], allocation=a2, status="not_home")
+    a3 = ReliefAllocation.objects.get(batch=batch, household=h)
+    services.allocation_record(actor=personas["admin"], allocation=a3, status="refused")
+    page = client.get(url, {"todo": "1"}, **EN).content.decode()
+    assert "1单元 102" in page and "1单元 301" not in page
+    # Anything else in the address is ignored, not passed on.
+    page = client.get(url, {"building": "x", "todo": "yes"}, **EN).content.decode()
+    assert "1单元 101" in page and "1单元 301" in page
+    resp = client.post(
+        reverse("relief:record", args=[a1.pk]), {"status": "pending", "building": "1 OR 1"}
+    )
+    assert resp["Location"] == f"{url}#a{a1.pk}"
