@@ -46,6 +46,11 @@ class Merchant(models.Model):
     delivery_days = models.PositiveSmallIntegerField(
         _("delivered N days after the window closes"), default=0
     )
+    # The rest policy: goods rest this long after disinfection at the checkpoint before they
+    # are released (Hohhot: 2 hours). A new delivery batch starts with it; staff may change it.
+    rest_minutes = models.PositiveSmallIntegerField(
+        _("rest after disinfection (minutes)"), default=120
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -163,6 +168,15 @@ class Channel(models.TextChoices):
     PROXY = "proxy", _("on the household's behalf")
 
 
+class Receipt(models.TextChoices):
+    """How the household's receipt was confirmed (核销)."""
+
+    PAGE = "page", _("by the household on its page")
+    PROXY = "proxy", _("on the household's behalf, on its page")
+    CODE = "code", _("with the pickup code, by the volunteer")
+    STAFF = "staff", _("by staff")
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         PLACED = "placed", _("placed")
@@ -201,6 +215,19 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The delivery chain's last two steps, per order (delivery.py).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    receipt_how = models.CharField(max_length=8, choices=Receipt.choices, blank=True, default="")
+    receipt_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    receipt_consent = models.ForeignKey(
+        "residents.Consent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -232,3 +259,143 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.product_id}×{self.quantity}"
+
+
+class DeliveryBatch(models.Model):
+    """One closed window's goods on their way: dispatched by the merchant, arrived at the
+    checkpoint, disinfected, resting until `rest_until`, released. Each step has its time and
+    who did it; the steps happen in this order only (delivery.py)."""
+
+    class Step(models.TextChoices):
+        DISPATCHED = "dispatched", _("dispatched")
+        ARRIVED = "arrived", _("arrived at the checkpoint")
+        DISINFECTED = "disinfected", _("disinfected")
+        RELEASED = "released", _("released")
+
+    community = models.ForeignKey("registry.Community", on_delete=models.CASCADE, related_name="+")
+    window = models.OneToOneField(OrderWindow, on_delete=models.CASCADE, related_name="batch")
+    rest_minutes = models.PositiveSmallIntegerField(_("rest (minutes)"), default=120)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    arrived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Free text until checkpoints are a module of their own (issue 7).
+    checkpoint = models.CharField(_("checkpoint"), max_length=100, blank=True, default="")
+    disinfected_at = models.DateTimeField(null=True, blank=True)
+    disinfected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rest_until = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delivery batch")
+        verbose_name_plural = _("delivery batches")
+
+    def __str__(self):
+        return f"{self.window} → {self.step or '-'}"
+
+    STEPS = ("dispatched", "arrived", "disinfected", "released")
+
+    @property
+    def step(self) -> str:
+        """The last step done ("" before dispatch)."""
+        done = ""
+        for s in self.STEPS:
+            if getattr(self, f"{s}_at") is None:
+                break
+            done = s
+        return done
+
+    @property
+    def next_step(self) -> str:
+        """The step to do next ("" once released)."""
+        i = self.STEPS.index(self.step) + 1 if self.step else 0
+        return self.STEPS[i] if i < len(self.STEPS) else ""
+
+
+class BatchBuilding(models.Model):
+    """The batch at one building: carried there at `at_building_at`, in the hands of the
+    building volunteer who takes it to the doors."""
+
+    community = models.ForeignKey("registry.Community", on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(DeliveryBatch, on_delete=models.CASCADE, related_name="buildings")
+    building = models.ForeignKey("registry.Building", on_delete=models.CASCADE, related_name="+")
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("building volunteer"),
+    )
+    at_building_at = models.DateTimeField(null=True, blank=True)
+    at_building_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("batch at a building")
+        verbose_name_plural = _("batch at buildings")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "building"], name="buying_batch_building_once")
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id}/{self.building_id}"
+
+
+class OrderProblem(models.Model):
+    """Missing, damaged or wrong goods reported by the household or a volunteer: a note on the
+    order and an open request for the staff until resolved."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", _("something is missing")
+        DAMAGED = "damaged", _("damaged")
+        WRONG = "wrong", _("wrong item")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("resolved")
+
+    class Via(models.TextChoices):
+        HOUSEHOLD = "household", _("the household, on its page")
+        PROXY = "proxy", _("on the household's behalf")
+        STAFF = "staff", _("staff or a volunteer")
+
+    community = models.ForeignKey("registry.Community", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="problems")
+    kind = models.CharField(_("problem"), max_length=10, choices=Kind.choices)
+    note = models.CharField(_("what happened"), max_length=300, blank=True, default="")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    consent = models.ForeignKey(
+        "residents.Consent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(_("what was done"), max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order problem")
+        verbose_name_plural = _("order problems")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["community", "status"], name="buying_problem_open")]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind}"

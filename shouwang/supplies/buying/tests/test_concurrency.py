@@ -97,3 +97,35 @@ def test_changes_and_cancels_at_once_keep_the_stock_exact(db_file, community):  
     run_at_once(db_file, act, list(range(20)))
     p.refresh_from_db()
     assert p.stock >= 0 and _ordered(p) + p.stock == 60
+
+
+def test_two_confirmations_at_once_make_one(db_file, community):  # noqa: F811
+    """The volunteer types the code while the resident presses "I received it": one receipt,
+    and both callers get that one back."""
+    from shouwang.supplies.buying import delivery
+    from shouwang.supplies.buying.tests.builders import close
+
+    m = make_merchant(community)
+    p = make_product(m, stock=10)
+    w = make_window(m)
+    (h,) = make_households(community, 1)
+    o = services.order_place(window=w, household=h, lines={p.pk: 1}).order
+    close(w)
+    for step in ("dispatched", "arrived", "disinfected"):
+        delivery.batch_step(actor=None, window=w, step=step)
+    delivery.batch_rest_set(actor=None, batch=delivery.batch_of(w), minutes=0)
+    delivery.batch_step(actor=None, window=w, step="released")
+    delivery.building_arrived(actor=None, window=w, building=h.building)
+
+    def confirm(i):
+        if i % 2:
+            return delivery.receipt_by_code(actor=None, window=w, code=o.pickup_code)
+        return delivery.receipt_confirm(order=o, how="page")
+
+    results, refusals = run_at_once(db_file, confirm, list(range(8)))
+    assert not refusals
+    assert sum(r.first for r in results) == 1
+    assert len({r.order.receipt_at for r in results}) == 1
+    from shouwang.core.audit import AuditEvent
+
+    assert AuditEvent.objects.filter(action="buying.delivery.receipt").count() == 1
