@@ -11,15 +11,24 @@ from ninja import Router, Status
 from shouwang.accounts.permissions import require
 from shouwang.accounts.scope import scope_queryset
 from shouwang.registry.selectors import household_get_for
-from shouwang.supplies.buying import selectors, services
+from shouwang.supplies.buying import delivery, selectors, services
 from shouwang.supplies.buying.models import Channel, Order, OrderWindow
 from shouwang.supplies.buying.schemas import (
+    AtBuildingIn,
+    AtBuildingOut,
+    CodeIn,
+    DeliveryOut,
     HouseholdWindowsOut,
     OrderChangeIn,
     OrderIn,
     OrderOut,
     PaymentIn,
     PickingOut,
+    ProblemIn,
+    ProblemOut,
+    ReceiptOut,
+    ResolveIn,
+    StepIn,
     WindowOut,
 )
 from shouwang.supplies.buying.sections import photo_url
@@ -243,3 +252,203 @@ def merchant_picking(request, window_id: int):
         "products": table["products"],
         "buildings": table["buildings"],
     }
+
+
+# --- the delivery chain ---------------------------------------------------------------------
+
+
+def _delivery(w: OrderWindow) -> dict:
+    b = delivery.batch_of(w)
+    return {
+        "window": _window(w),
+        "dispatched": b is not None and b.dispatched_at is not None,
+        "step": b.step if b is not None else "",
+        "next_step": b.next_step if b is not None else "dispatched",
+        "checkpoint": b.checkpoint if b is not None else "",
+        "rest_minutes": b.rest_minutes if b is not None else None,
+        "rest_until": b.rest_until if b is not None else None,
+        "steps": [{**s, "label": str(s["label"])} for s in delivery.batch_steps(b)],
+        "buildings": delivery.buildings(w),
+    }
+
+
+@router.get(
+    "/windows/{window_id}/delivery",
+    response=DeliveryOut,
+    url_name="buying_delivery",
+    summary="Where a window's delivery is: the batch's steps and each building's progress",
+)
+def delivery_state(request, window_id: int):
+    require(request.auth, "buying.deliver")
+    return _delivery(selectors.window_get_for(request.auth, window_id))
+
+
+@router.post(
+    "/windows/{window_id}/delivery/steps",
+    response=DeliveryOut,
+    url_name="buying_delivery_step",
+    summary="Do the batch's next step: dispatched, arrived (with checkpoint), disinfected, "
+    "released. A done step returns unchanged; 409 `step_order` when one is skipped, "
+    "409 `resting` before the rest is over",
+)
+def delivery_step(request, window_id: int, payload: StepIn):
+    require(request.auth, "buying.deliver")
+    w = selectors.window_get_for(request.auth, window_id)
+    delivery.batch_step(
+        actor=request.auth, window=w, step=payload.step, checkpoint=payload.checkpoint
+    )
+    return _delivery(w)
+
+
+@router.post(
+    "/windows/{window_id}/delivery/buildings/{building_id}",
+    response=AtBuildingOut,
+    url_name="buying_delivery_building",
+    summary="The goods are at the building, with its building volunteer (default: the caller)",
+)
+def delivery_building(request, window_id: int, building_id: int, payload: AtBuildingIn):
+    from shouwang.accounts.models import User
+    from shouwang.registry.selectors import building_get_for
+
+    require(request.auth, "buying.deliver")
+    w = selectors.window_get_for(request.auth, window_id)
+    building = building_get_for(request.auth, building_id)
+    volunteer = None
+    if payload.volunteer_id:
+        volunteer = User.objects.filter(
+            pk=payload.volunteer_id, community_id=request.auth.community_id
+        ).first()
+    bb = delivery.building_arrived(
+        actor=request.auth, window=w, building=building, volunteer=volunteer
+    )
+    return {
+        "building_id": bb.building_id,
+        "at_building_at": bb.at_building_at,
+        "volunteer_id": bb.volunteer_id,
+    }
+
+
+def _receipt(c) -> dict:
+    o = c.order
+    return {
+        "order_id": o.pk,
+        "household_id": o.household_id,
+        "first": c.first,
+        "delivered_at": o.delivered_at,
+        "receipt_at": o.receipt_at,
+        "receipt_how": o.receipt_how,
+    }
+
+
+@router.post(
+    "/windows/{window_id}/delivery/confirm",
+    response=ReceiptOut,
+    url_name="buying_delivery_confirm",
+    summary="Confirm receipt with the pickup code the household reads out (核销); a confirmed "
+    "order returns its first confirmation (`first`: false); 400 `wrong_code`",
+)
+def delivery_confirm(request, window_id: int, payload: CodeIn):
+    require(request.auth, "buying.deliver")
+    w = selectors.window_get_for(request.auth, window_id)
+    return _receipt(
+        delivery.receipt_by_code(
+            actor=request.auth, window=w, code=payload.code, building_id=payload.building_id
+        )
+    )
+
+
+@router.post(
+    "/orders/{order_id}/delivered",
+    response=ReceiptOut,
+    url_name="buying_order_delivered",
+    summary="Delivered to the door (once the goods are at the building)",
+)
+def order_delivered(request, order_id: int):
+    from shouwang.supplies.buying.delivery import Confirmed
+
+    require(request.auth, "buying.deliver")
+    o = delivery.order_delivered(
+        actor=request.auth, order=selectors.order_get_for(request.auth, order_id)
+    )
+    return _receipt(Confirmed(o, False))
+
+
+@router.post(
+    "/orders/{order_id}/receipt",
+    response=ReceiptOut,
+    url_name="buying_order_receipt",
+    summary="Staff confirm the household's receipt (e.g. it phoned the office)",
+)
+def order_receipt(request, order_id: int):
+    require(request.auth, "buying.order")
+    order = selectors.order_get_for(request.auth, order_id)
+    return _receipt(delivery.receipt_confirm(order=order, how="staff", actor=request.auth))
+
+
+def _problem(p) -> dict:
+    return {
+        "id": p.pk,
+        "order_id": p.order_id,
+        "window_id": p.order.window_id,
+        "household_id": p.order.household_id,
+        "kind": p.kind,
+        "note": p.note,
+        "via": p.via,
+        "status": p.status,
+        "created_at": p.created_at,
+        "resolution": p.resolution,
+    }
+
+
+@router.post(
+    "/orders/{order_id}/problems",
+    response={201: ProblemOut},
+    url_name="buying_order_problem",
+    summary="Report a problem (missing, damaged, wrong, other): a note on the order and an open "
+    "request for the staff",
+)
+def order_problem(request, order_id: int, payload: ProblemIn):
+    require(request.auth, "buying.deliver")
+    order = selectors.order_get_for(request.auth, order_id)
+    p = delivery.problem_report(
+        order=order, kind=payload.kind, note=payload.note, via="staff", actor=request.auth
+    )
+    return Status(201, _problem(p))
+
+
+@router.get(
+    "/problems",
+    response=list[ProblemOut],
+    url_name="buying_problems",
+    summary="Open delivery problems (a grid leader's: their grid), oldest first",
+)
+def problems_open(request):
+    require(request.auth, "buying.order")
+    return [_problem(p) for p in delivery.open_problems(selectors.orders_for(request.auth))]
+
+
+@router.post(
+    "/problems/{problem_id}/resolve",
+    response=ProblemOut,
+    url_name="buying_problem_resolve",
+    summary="Resolve a problem, saying what was done (twice: the first resolution stays)",
+)
+def problem_resolve(request, problem_id: int, payload: ResolveIn):
+    require(request.auth, "buying.order")
+    p = selectors.problem_get_for(request.auth, problem_id)
+    return _problem(
+        delivery.problem_resolve(actor=request.auth, problem=p, resolution=payload.note)
+    )
+
+
+@router.post(
+    "/merchant/windows/{window_id}/dispatch",
+    response=DeliveryOut,
+    url_name="buying_merchant_dispatch",
+    summary="The merchant dispatches a closed window's goods (the chain's first step)",
+)
+def merchant_dispatch(request, window_id: int):
+    require(request.auth, "buying.merchant")
+    w = selectors.merchant_window(request.auth, window_id)
+    delivery.batch_step(actor=request.auth, window=w, step="dispatched")
+    return _delivery(w)

@@ -112,3 +112,88 @@ class PickingOut(Schema):
     orders: int
     products: list[PickProductOut]
     buildings: list[PickBuildingOut]
+
+
+# --- the delivery chain ---------------------------------------------------------------------
+
+
+class StepOut(Schema):
+    step: str
+    label: str
+    at: datetime | None
+    by: str
+
+
+class DeliveryBuildingOut(Schema):
+    id: int
+    compound: str
+    name: str
+    orders: int
+    delivered: int
+    received: int
+    problems: int
+    at_building_at: datetime | None
+    volunteer: str
+
+
+class DeliveryOut(Schema):
+    window: WindowOut
+    dispatched: bool
+    step: str
+    next_step: str
+    checkpoint: str
+    rest_minutes: int | None
+    rest_until: datetime | None
+    steps: list[StepOut]
+    buildings: list[DeliveryBuildingOut]
+
+
+class StepIn(Schema):
+    step: str
+    checkpoint: str = ""
+
+
+class AtBuildingIn(Schema):
+    volunteer_id: int | None = None
+
+
+class AtBuildingOut(Schema):
+    building_id: int
+    at_building_at: datetime | None
+    volunteer_id: int | None
+
+
+class CodeIn(Schema):
+    code: str
+    building_id: int | None = None
+
+
+class ReceiptOut(Schema):
+    order_id: int
+    household_id: int
+    first: bool
+    delivered_at: datetime | None
+    receipt_at: datetime | None
+    receipt_how: str
+
+
+class ProblemIn(Schema):
+    kind: str
+    note: str = ""
+
+
+class ProblemOut(Schema):
+    id: int
+    order_id: int
+    window_id: int
+    household_id: int
+    kind: str
+    note: str
+    via: str
+    status: str
+    created_at: datetime
+    resolution: str
+
+
+class ResolveIn(Schema):
+    note: str = ""

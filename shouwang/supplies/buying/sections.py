@@ -13,8 +13,8 @@ from django.utils import timezone
 from shouwang.accounts.permissions import can
 from shouwang.core import sections
 from shouwang.core.sections import Section
-from shouwang.supplies.buying import selectors
-from shouwang.supplies.buying.models import Order
+from shouwang.supplies.buying import delivery, selectors
+from shouwang.supplies.buying.models import BatchBuilding, DeliveryBatch, Order, OrderProblem
 
 
 def photo_url(p, *, thumb: bool = False) -> str:
@@ -63,7 +63,21 @@ def _resident(request, household, viewer):
             }
         )
     past = [o for o in by_window.values() if o.status == Order.Status.PLACED]
-    return {"windows": rows, "past": past}
+    if past:
+        batches = {
+            b.window_id: b
+            for b in DeliveryBatch.objects.filter(window_id__in=[o.window_id for o in past])
+        }
+        at = {
+            bb.batch_id: bb
+            for bb in BatchBuilding.objects.filter(
+                batch__in=batches.values(), building_id=household.building_id
+            )
+        }
+        for o in past:
+            b = batches.get(o.window_id)
+            o.chain = delivery.order_chain(o, b, at.get(b.pk) if b is not None else None)
+    return {"windows": rows, "past": past, "kinds": OrderProblem.Kind.choices}
 
 
 def _staff(request, household, viewer):

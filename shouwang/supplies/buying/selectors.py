@@ -305,3 +305,15 @@ def slips(window: OrderWindow, *, building_id: int | None = None) -> list[dict]:
         for x in b["labels"]:
             del x["_key"]
     return out
+
+
+def problem_get_for(user, pk):
+    """An order problem the user may see (a grid leader: their grid's orders)."""
+    from shouwang.supplies.buying.models import OrderProblem
+
+    return get_scoped(
+        user,
+        OrderProblem.objects.select_related("order"),
+        pk,
+        grid_path="order__" + ORDER_GRID,
+    )

@@ -14,6 +14,9 @@ BUY_ORDER = frozenset({"admin", "staff", "grid_leader"})
 BUY_HOME = BUY_ORDER | {"outsider"}
 # The merchant's own pages (buying.merchant), scoped by its MerchantMember.
 MERCHANT = frozenset({"merchant"})
+# The delivery chain (buying.deliver): the office, the grid leader and the volunteers.
+DELIVER = frozenset({"admin", "staff", "grid_leader", "volunteer"})
+DELIVER_HOME = DELIVER | {"outsider"}
 
 EXPECTED: dict[str, Policy] = {
     "buying:index": Policy(BUY_HOME),
@@ -69,6 +72,83 @@ EXPECTED: dict[str, Policy] = {
     "buying:merchant_payment": Policy(
         MERCHANT, method="POST", params={"pk": "b_order1"}, data="b_payment", post_only=True
     ),
+    # --- the delivery chain ---
+    "buying:delivery_home": Policy(DELIVER_HOME),
+    "buying:delivery": Policy(DELIVER, params={"pk": "b_window_done"}),
+    "buying:delivery_step": Policy(
+        DELIVER, method="POST", params={"pk": "b_window_done"}, data="b_step", post_only=True
+    ),
+    "buying:delivery_rest": Policy(
+        BUY_MANAGE, method="POST", params={"pk": "b_window_done"}, data="b_rest", post_only=True
+    ),
+    "buying:delivery_code": Policy(
+        DELIVER, method="POST", params={"pk": "b_window_done"}, data="b_code", post_only=True
+    ),
+    "buying:delivery_building": Policy(
+        DELIVER, params={"pk": "b_window_done", "building_pk": "b_building"}
+    ),
+    "buying:delivery_arrived": Policy(
+        DELIVER,
+        method="POST",
+        params={"pk": "b_window_done", "building_pk": "b_building"},
+        post_only=True,
+    ),
+    "buying:delivery_door": Policy(
+        DELIVER, method="POST", params={"pk": "b_order3"}, post_only=True
+    ),
+    "buying:delivery_problem": Policy(
+        DELIVER, method="POST", params={"pk": "b_order3"}, data="b_problem", post_only=True
+    ),
+    "buying:problems": Policy(BUY_HOME),
+    "buying:problem_resolve": Policy(
+        BUY_ORDER, method="POST", params={"pk": "b_problem_row"}, post_only=True
+    ),
+    "buying:received": Policy(
+        HOUSEHOLD_PAGE,
+        method="POST",
+        params={"hh": "h1", "pk": "b_order3"},
+        post_only=True,
+        anonymous="refuse",
+    ),
+    "buying:problem": Policy(
+        HOUSEHOLD_PAGE,
+        method="POST",
+        params={"hh": "h1", "pk": "b_order3"},
+        data="b_problem",
+        post_only=True,
+        anonymous="refuse",
+    ),
+    "buying:merchant_dispatch": Policy(
+        MERCHANT, method="POST", params={"pk": "b_window_done"}, post_only=True
+    ),
+    "GET api/v1/buying/windows/<window_id>/delivery": Policy(
+        DELIVER, params={"window_id": "b_window_done"}
+    ),
+    "POST api/v1/buying/windows/<window_id>/delivery/steps": Policy(
+        DELIVER, params={"window_id": "b_window_done"}, data="b_step_json"
+    ),
+    "POST api/v1/buying/windows/<window_id>/delivery/buildings/<building_id>": Policy(
+        DELIVER, params={"window_id": "b_window_done", "building_id": "b_building"}, data="b_empty"
+    ),
+    "POST api/v1/buying/windows/<window_id>/delivery/confirm": Policy(
+        DELIVER, params={"window_id": "b_window_done"}, data="b_code_json"
+    ),
+    "POST api/v1/buying/orders/<order_id>/delivered": Policy(
+        DELIVER, params={"order_id": "b_order3"}
+    ),
+    "POST api/v1/buying/orders/<order_id>/receipt": Policy(
+        BUY_ORDER, params={"order_id": "b_order3"}
+    ),
+    "POST api/v1/buying/orders/<order_id>/problems": Policy(
+        DELIVER, params={"order_id": "b_order3"}, data="b_problem_json"
+    ),
+    "GET api/v1/buying/problems": Policy(BUY_HOME),
+    "POST api/v1/buying/problems/<problem_id>/resolve": Policy(
+        BUY_ORDER, params={"problem_id": "b_problem_row"}, data="b_empty"
+    ),
+    "POST api/v1/buying/merchant/windows/<window_id>/dispatch": Policy(
+        MERCHANT, params={"window_id": "b_window_done"}
+    ),
     # --- API ---
     "GET api/v1/buying/windows": Policy(BUY_HOME),
     "GET api/v1/buying/households/<household_id>/windows": Policy(
@@ -113,8 +193,22 @@ def _member():
     return {"user": User.objects.get(username="merchant_two").pk}
 
 
+def _code() -> str:
+    from shouwang.supplies.buying.models import Order
+
+    return Order.objects.get(window__title="矩阵已送", household__dwelling__door="101").pickup_code
+
+
 # data key -> () -> ("form" | "json", body)
 BODIES: dict = {
+    "b_step": lambda: ("form", {"step": "released"}),
+    "b_rest": lambda: ("form", {"minutes": "60"}),
+    "b_code": lambda: ("form", {"code": _code()}),
+    "b_problem": lambda: ("form", {"kind": "damaged", "note": "矩阵：鸡蛋碎了"}),
+    "b_step_json": lambda: ("json", {"step": "released"}),
+    "b_code_json": lambda: ("json", {"code": _code()}),
+    "b_problem_json": lambda: ("json", {"kind": "missing", "note": "矩阵：少一棵"}),
+    "b_empty": lambda: ("json", {}),
     "b_member": lambda: ("form", _member()),
     "b_payment": lambda: ("form", {"payment_status": "paid", "payment_method": "online"}),
     "b_place": lambda: ("form", {f"q_{_product_id()}": "1"}),
@@ -159,7 +253,27 @@ def rows(personas, ledger) -> dict:
     w = make_window(m)
     o1 = services.order_place(window=w, household=ledger["h1"], lines={p.pk: 1}).order
     o2 = services.order_place(window=w, household=ledger["h2"], lines={p.pk: 1}).order
+    # A closed window whose batch is released and at h1's building: the delivery chain's URLs.
+    from shouwang.supplies.buying import delivery
+    from shouwang.supplies.buying.tests.builders import close
+
+    done = make_window(m, title="矩阵已送", opened=services.dt.timedelta(hours=3))
+    o3 = services.order_place(window=done, household=ledger["h1"], lines={p.pk: 1}).order
+    services.order_place(window=done, household=ledger["h3"], lines={p.pk: 1})
+    close(done)
+    admin = personas["admin"]
+    for step in ("dispatched", "arrived", "disinfected"):
+        delivery.batch_step(actor=admin, window=done, step=step)
+    delivery.batch_rest_set(actor=admin, batch=delivery.batch_of(done), minutes=0)
+    delivery.batch_step(actor=admin, window=done, step="released")
+    building = ledger["h1"].building
+    delivery.building_arrived(actor=admin, window=done, building=building)
+    problem = delivery.problem_report(order=o3, kind="missing", note="矩阵", via="household")
     return {
+        "b_window_done": done,
+        "b_order3": o3,
+        "b_building": building,
+        "b_problem_row": problem,
         "b_merchant": m,
         "b_member_gone": gone,
         "b_product": p,

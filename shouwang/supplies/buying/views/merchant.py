@@ -23,7 +23,16 @@ from shouwang.core.masking import mask_name
 from shouwang.core.views import capability_required
 from shouwang.supplies.buying import selectors, services
 from shouwang.supplies.buying.forms import PaymentForm
-from shouwang.supplies.buying.models import Order, OrderWindow
+from shouwang.supplies.buying.models import DeliveryBatch, Order, OrderWindow
+
+
+def delivery_label(b) -> str:
+    from shouwang.supplies.buying.delivery import STEP_LABELS
+
+    if b is None or not b.step:
+        return ""
+    return str(STEP_LABELS[b.step])
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ORDERS_SHOWN = 500
@@ -42,8 +51,12 @@ def home(request):
         )
         .order_by("-opens_at")[:30]
     )
+    batches = {
+        b.window_id: b for b in DeliveryBatch.objects.filter(window_id__in=[w.pk for w in windows])
+    }
     for w in windows:
         w.st = w.state(now)
+        w.chain = delivery_label(batches.get(w.pk))
     return render(
         request,
         "buying/merchant/home.html",
@@ -94,8 +107,21 @@ def window(request, pk: int):
             "summary": summary,
             "payment_form": PaymentForm(),
             "picking": selectors.picking_by_product(w),
+            **_chain(w),
         },
     )
+
+
+def _chain(w: OrderWindow) -> dict:
+    """The delivery chain of the merchant's window, read-only (dispatching is its own step)."""
+    from shouwang.supplies.buying import delivery
+
+    b = delivery.batch_of(w)
+    return {
+        "batch": b,
+        "steps": delivery.batch_steps(b),
+        "chain_buildings": delivery.buildings(w) if b is not None and b.released_at else [],
+    }
 
 
 @require_safe
@@ -205,3 +231,19 @@ def payment(request, pk: int):
         else:
             messages.success(request, _("Payment recorded for %(c)s.") % {"c": order.pickup_code})
     return redirect("buying:merchant_window", pk=order.window_id)
+
+
+@require_POST
+@capability_required("buying.merchant")
+def dispatch(request, pk: int):
+    """The merchant sends the closed window's goods on their way: the chain's first step."""
+    from shouwang.supplies.buying import delivery
+
+    w = selectors.merchant_window(request.user, pk)
+    try:
+        delivery.batch_step(actor=request.user, window=w, step="dispatched")
+    except services.DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Dispatched. The checkpoint takes it from here."))
+    return redirect("buying:merchant_window", pk=w.pk)

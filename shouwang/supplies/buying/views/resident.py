@@ -16,9 +16,16 @@ from shouwang.registry.models import Household
 from shouwang.residents import services as resident_services
 from shouwang.residents.access import current as resident_access
 from shouwang.residents.views.resident import _viewer
-from shouwang.supplies.buying import services
+from shouwang.supplies.buying import delivery, services
 from shouwang.supplies.buying.forms import quantities
-from shouwang.supplies.buying.models import Channel, Merchant, Order, OrderWindow
+from shouwang.supplies.buying.models import (
+    Channel,
+    Merchant,
+    Order,
+    OrderProblem,
+    OrderWindow,
+    Receipt,
+)
 
 
 def _back(hh: int) -> str:
@@ -90,4 +97,62 @@ def cancel(request, hh: int, pk: int):
         messages.error(request, e.message)
     else:
         messages.success(request, _("Your order is cancelled."))
+    return redirect(_back(hh))
+
+
+def _own_order(hh: int, pk: int) -> Order:
+    order = (
+        Order.objects.select_related("window__merchant", "household")
+        .filter(pk=pk, household_id=hh)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order
+
+
+@require_POST
+def received(request, hh: int, pk: int):
+    """ "I received it" on the household page (or a proxy with the household's consent)."""
+    is_own, _consent = _viewer(request, hh)
+    order = _own_order(hh, pk)
+    try:
+        acting = _acting(request, hh, is_own)
+        c = delivery.receipt_confirm(
+            order=order,
+            how=Receipt.PAGE if is_own else Receipt.PROXY,
+            actor=acting.get("actor"),
+            consent=acting.get("consent"),
+        )
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        if c.first:
+            messages.success(request, _("Thank you: your receipt is confirmed."))
+        else:
+            messages.info(request, _("Your receipt was confirmed already."))
+    return redirect(_back(hh))
+
+
+@require_POST
+def problem(request, hh: int, pk: int):
+    """Report a missing, damaged or wrong item: a note on the order and a request for staff."""
+    is_own, _consent = _viewer(request, hh)
+    order = _own_order(hh, pk)
+    try:
+        acting = _acting(request, hh, is_own)
+        delivery.problem_report(
+            order=order,
+            kind=request.POST.get("kind", ""),
+            note=request.POST.get("note", ""),
+            via=OrderProblem.Via.HOUSEHOLD if is_own else OrderProblem.Via.PROXY,
+            actor=acting.get("actor"),
+            consent=acting.get("consent"),
+        )
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(
+            request, _("Your problem is sent to the community office. They will contact you.")
+        )
     return redirect(_back(hh))
