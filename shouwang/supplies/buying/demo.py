@@ -134,9 +134,69 @@ def demo_buying(community, admin, *, seed: int = 2022, now=None, log=print) -> M
                 )
         for h in chosen[CLOSED_ORDERS:]:
             services.order_place(window=current, household=h, lines=_basket(rng, products))
+        chain = _deliver(past, m, staff or admin, community, rng, now)
     log(
         f"{community.code}: buying — {MERCHANT_NAME}, {len(products)} products, "
         f"{min(CLOSED_ORDERS, len(chosen))} orders in the closed window, "
-        f"{max(len(chosen) - CLOSED_ORDERS, 0)} in today's"
+        f"{max(len(chosen) - CLOSED_ORDERS, 0)} in today's; delivery: {chain}"
     )
     return m
+
+
+CHECKPOINT = "东门卡口"
+
+
+def _deliver(window, merchant, staff, community, rng, now) -> str:
+    """The closed window's batch partway along the chain, as on its delivery morning: released
+    from the checkpoint after two hours' rest, half the buildings reached by their volunteer,
+    most of their doors delivered, some receipts confirmed (by code and on the page), one open
+    problem."""
+    from shouwang.supplies.buying import delivery
+
+    day = window.delivery_date or timezone.localdate(now)
+    start = min(_local(day, 7), now - dt.timedelta(hours=6))
+
+    def at(minutes: int) -> dt.datetime:
+        return start + dt.timedelta(minutes=minutes)
+
+    merchant_user = User.objects.filter(merchant_member__merchant=merchant).first()
+    delivery.batch_step(actor=merchant_user, window=window, step="dispatched", now=at(0))
+    delivery.batch_step(
+        actor=staff, window=window, step="arrived", checkpoint=CHECKPOINT, now=at(40)
+    )
+    delivery.batch_step(actor=staff, window=window, step="disinfected", now=at(60))
+    delivery.batch_step(actor=staff, window=window, step="released", now=at(180))
+    volunteer = User.objects.filter(community=community, role=Role.VOLUNTEER).order_by("pk").first()
+    buildings = delivery.buildings(window)
+    reached = buildings[: (len(buildings) + 1) // 2]
+    from shouwang.registry.models import Building
+
+    by_pk = Building.objects.in_bulk([b["id"] for b in reached])
+    delivered = confirmed = 0
+    problem = None
+    for n, b in enumerate(reached):
+        delivery.building_arrived(
+            actor=staff, window=window, building=by_pk[b["id"]], volunteer=volunteer, now=at(200)
+        )
+        for k, row in enumerate(delivery.doors(window, b["id"])):
+            o = row["order"]
+            o.window, o.household.building_id = window, b["id"]
+            roll = rng.random()
+            if roll < 0.35:
+                delivery.receipt_confirm(order=o, how="code", actor=volunteer, now=at(220 + k))
+                confirmed += 1
+            elif roll < 0.55:
+                delivery.order_delivered(actor=volunteer, order=o, now=at(220 + k))
+                delivery.receipt_confirm(order=o, how="page", now=at(240 + k))
+                confirmed += 1
+            elif roll < 0.85:
+                delivery.order_delivered(actor=volunteer, order=o, now=at(220 + k))
+                delivered += 1
+            if problem is None and n == 0 and k == 1:
+                problem = delivery.problem_report(
+                    order=o, kind="damaged", note="鸡蛋碎了两个", via="household"
+                )
+    return (
+        f"released, {len(reached)}/{len(buildings)} buildings reached, "
+        f"{confirmed} received, {delivered} more at the door, 1 open problem"
+    )

@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 
 from shouwang.queues.tests.test_demo import small_ledger
-from shouwang.supplies.buying import selectors
+from shouwang.supplies.buying import delivery, selectors
 from shouwang.supplies.buying.demo import CATALOGUE, CLOSED_ORDERS, OPEN_ORDERS, demo_buying
-from shouwang.supplies.buying.models import Merchant, MerchantMember, Order, OrderLine, Product
+from shouwang.supplies.buying.models import (
+    DeliveryBatch,
+    Merchant,
+    MerchantMember,
+    Order,
+    OrderLine,
+    OrderProblem,
+    Product,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,5 +42,13 @@ def test_demo_buying(community, personas):
     assert sum(b["orders"] for b in selectors.picking_by_building(closed)["buildings"]) == (
         CLOSED_ORDERS
     )
+    # The closed window's delivery, partway: released, some buildings reached, some received.
+    b = DeliveryBatch.objects.get(window=closed)
+    assert b.step == "released" and b.checkpoint and b.rest_until <= b.released_at
+    placed = Order.objects.filter(window=closed, status="placed")
+    assert 0 < placed.filter(receipt_at__isnull=False).count() < CLOSED_ORDERS
+    assert placed.filter(delivered_at__isnull=False, receipt_at__isnull=True).exists()
+    assert 0 < b.buildings.count() < len(delivery.buildings(closed))
+    assert OrderProblem.objects.filter(order__window=closed, status="open").count() == 1
     assert demo_buying(community, personas["admin"], log=lambda *a: None) is None
     assert Merchant.objects.filter(community=community).count() == 1
