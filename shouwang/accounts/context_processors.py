@@ -14,6 +14,7 @@ NAV = [
     ("queues:index", _("Queue"), "queue.call"),
     ("relief:index", _("Relief"), "relief.deliver"),
     ("buying:index", _("Group buying"), "buying.order"),
+    ("buying:delivery_home", _("Deliveries"), "buying.deliver"),
     ("buying:merchant_home", _("My orders"), "buying.merchant"),
     ("materials:index", _("Materials"), "materials.view"),
     ("residents:notices", _("Notices"), "notices.manage"),

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Merchant(models.Model):
@@ -364,7 +365,7 @@ class OrderProblem(models.Model):
         OTHER = "other", _("other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
+        OPEN = "open", pgettext_lazy("delivery problem", "open")
         RESOLVED = "resolved", _("resolved")
 
     class Via(models.TextChoices):
