@@ -212,7 +212,7 @@ def building_arrived(
             action="buying.delivery.building",
             community=b.community_id,
             target=bb,
-            summary=f"{building.name}" + (f" → {bb.volunteer.username}" if bb.volunteer_id else ""),
+            summary=f"{building.name}" + (f" → {bb.volunteer}" if bb.volunteer_id else ""),
         )
     return bb
 
@@ -427,7 +427,7 @@ def batch_steps(b: DeliveryBatch | None) -> list[dict]:
                 "step": s,
                 "label": STEP_LABELS[s],
                 "at": at,
-                "by": by.get_full_name() or by.username if by else "",
+                "by": str(by) if by else "",  # the display name, else the username
             }
         )
     return rows
@@ -471,7 +471,7 @@ def buildings(window: OrderWindow, *, orders=None) -> list[dict]:
                 "received": r["received"],
                 "problems": r["problems"],
                 "at_building_at": bb.at_building_at if bb is not None else None,
-                "volunteer": (v.get_full_name() or v.username) if v is not None else "",
+                "volunteer": str(v) if v is not None else "",
             }
         )
     out.sort(key=lambda b: (b["compound"], natural(b["name"])))

@@ -44,7 +44,10 @@ def board(window) -> str:
 
 
 def test_the_board_walks_the_chain_with_one_button(client, personas, window, orders):
-    client.force_login(personas["volunteer"])
+    volunteer = personas["volunteer"]
+    volunteer.display_name = "陈志愿"
+    volunteer.save(update_fields=["display_name"])
+    client.force_login(volunteer)
     html = client.get(board(window)).content.decode()
     assert 'name="step" value="dispatched"' in html and "b-next" in html
     client.post(board(window) + "step/", {"step": "dispatched"})
@@ -52,6 +55,7 @@ def test_the_board_walks_the_chain_with_one_button(client, personas, window, ord
     resp = client.post(board(window) + "step/", {"step": "disinfected"}, follow=True)
     html = resp.content.decode()
     assert "东门" in html and "Resting until" in html and "b-countdown" in html
+    assert "陈志愿" in html, "who did a step is shown by name, not by sign-in name"
     assert 'value="released"' in html and "disabled" in html
     resp = client.post(board(window) + "step/", {"step": "released"}, follow=True)
     assert "may be released at" in msgs(resp)[-1]
