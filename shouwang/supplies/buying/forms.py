@@ -63,6 +63,12 @@ class MerchantForm(DomainErrors, forms.Form):
     delivery_days = forms.IntegerField(
         label=_("Delivered N days after the window"), min_value=0, max_value=7, initial=1
     )
+    rest_minutes = forms.IntegerField(
+        label=_("Rest after disinfection, minutes (Hohhot: 2 hours)"),
+        min_value=0,
+        max_value=24 * 60,
+        initial=120,
+    )
 
     def __init__(self, *args, compounds, buildings, grids, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,6 +93,7 @@ class MerchantForm(DomainErrors, forms.Form):
                     "opens_time",
                     "closes_time",
                     "delivery_days",
+                    "rest_minutes",
                 )
             },
             "compounds": list(m.compounds.all()),

@@ -126,6 +126,7 @@ MERCHANT_FIELDS = (
     "opens_time",
     "closes_time",
     "delivery_days",
+    "rest_minutes",
 )
 
 

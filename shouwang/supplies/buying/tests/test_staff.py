@@ -57,11 +57,13 @@ def test_a_merchant_with_areas_and_a_schedule(client, personas, ledger, grid_a):
             "opens_time": "08:00",
             "closes_time": "20:00",
             "delivery_days": "1",
+            "rest_minutes": "90",
         },
     )
     assert resp.status_code == 302
     m = Merchant.objects.get()
     assert m.vetted and m.vetted_on == timezone.localdate() and list(m.grids.all()) == [grid_a]
+    assert m.rest_minutes == 90  # the checkpoint's rest policy for this merchant's goods
     assert services.merchant_serves(m, ledger["h1"]) and not services.merchant_serves(
         m, ledger["h3"]
     )
