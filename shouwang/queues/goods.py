@@ -7,48 +7,24 @@ public pages and streams pick it up with the next snapshot.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shouwang.core import cleaning
 from shouwang.core.audit import audit
 from shouwang.core.errors import DomainError
 from shouwang.queues import services
 from shouwang.queues.images import photo_process
 from shouwang.queues.models import Goods, SaleDay
 
-MAX_PRICE = Decimal("999999.99")
 MAX_GOODS_PER_DAY = 100
 
 
 def _invalid(field: str, message) -> DomainError:
     return DomainError("invalid", message, fields={field: message})
-
-
-def _clean_price(price) -> Decimal | None:
-    if price is None or price == "":
-        return None
-    try:
-        value = Decimal(str(price).strip().replace("¥", "").replace("￥", ""))
-    except InvalidOperation:
-        raise _invalid("price", _("Type the price in yuan as a number, e.g. 3.50.")) from None
-    if not value.is_finite() or value < 0 or value > MAX_PRICE:
-        raise _invalid("price", _("The price must be between 0 and 999,999.99 yuan."))
-    return value.quantize(Decimal("0.01"))
-
-
-def _clean_text(value, field: str, limit: int) -> str:
-    text = " ".join(str(value or "").split())
-    if len(text) > limit:
-        raise _invalid(
-            field,
-            _("At most %(n)d characters here (this has %(m)d).") % {"n": limit, "m": len(text)},
-        )
-    return text
 
 
 def photo_url(goods: Goods, *, thumb: bool = False) -> str:
@@ -74,14 +50,14 @@ def goods_save(
     """Add an item to the day's board, or change one. A new photo replaces the old one."""
     if goods is not None and goods.day_id != day.pk:
         raise DomainError("wrong_day", _("This item belongs to another sale day."))
-    name = _clean_text(name, "name", 100)
+    name = cleaning.line(name, "name", 100)
     if not name:
         raise _invalid("name", _("Give the item a name, e.g. Chinese cabbage."))
     fields = {
         "name": name,
-        "price": _clean_price(price),
-        "unit": _clean_text(unit, "unit", 20),
-        "note": _clean_text(note, "note", 200),
+        "price": cleaning.price(price),
+        "unit": cleaning.line(unit, "unit", 20),
+        "note": cleaning.line(note, "note", 200),
     }
     # The image work (a second or so for a big phone photo) happens before the transaction, so
     # it holds no lock.

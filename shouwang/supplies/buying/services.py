@@ -18,14 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouwang.core import rawrows
+from shouwang.core import cleaning, rawrows
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, Forbidden, NotFound
 from shouwang.registry.models import Household
@@ -39,7 +39,6 @@ from shouwang.supplies.buying.models import (
     Product,
 )
 
-MAX_PRICE = Decimal("999999.99")
 MAX_QUANTITY = 999
 MAX_STOCK = 1_000_000
 CODE_DIGITS = 6
@@ -214,26 +213,6 @@ def member_of(user) -> MerchantMember | None:
 # --- the catalogue --------------------------------------------------------------------------
 
 
-def clean_price(price) -> Decimal:
-    try:
-        value = Decimal(str(price).strip().replace("¥", "").replace("￥", ""))
-    except InvalidOperation:
-        raise _invalid("price", _("Type the price in yuan as a number, e.g. 3.50.")) from None
-    if not value.is_finite() or value < 0 or value > MAX_PRICE:
-        raise _invalid("price", _("The price must be between 0 and 999,999.99 yuan."))
-    return value.quantize(Decimal("0.01"))
-
-
-def _text(value, field: str, limit: int) -> str:
-    text = " ".join(str(value or "").split())
-    if len(text) > limit:
-        raise _invalid(
-            field,
-            _("At most %(n)d characters here (this has %(m)d).") % {"n": limit, "m": len(text)},
-        )
-    return text
-
-
 def product_save(
     *,
     actor,
@@ -259,10 +238,10 @@ def product_save(
     if product is not None and product.merchant_id != merchant.pk:
         raise NotFound("not_found", _("Not found."))
     fields = {
-        "name": _text(name, "name", 100),
-        "price": clean_price(price),
-        "specification": _text(specification, "specification", 100),
-        "unit": _text(unit, "unit", 20),
+        "name": cleaning.line(name, "name", 100),
+        "price": cleaning.price(price, required=True),
+        "specification": cleaning.line(specification, "specification", 100),
+        "unit": cleaning.line(unit, "unit", 20),
         "limit": int(limit or 0),
         "is_bundle": bool(is_bundle),
         "bundle_contents": str(bundle_contents or "").strip()[:1000],
@@ -344,7 +323,7 @@ def window_create(
     w = OrderWindow(
         community_id=merchant.community_id,
         merchant=merchant,
-        title=_text(title, "title", 100),
+        title=cleaning.line(title, "title", 100),
         opens_at=opens_at,
         closes_at=closes_at,
         delivery_date=delivery_date,
@@ -590,7 +569,7 @@ def order_place(
     now = now or timezone.now()
     _check_open(window, now)
     _check_party(window, household, consent)
-    note = _text(note, "note", 200)
+    note = cleaning.line(note, "note", 200)
     wanted, products = _clean_lines(window, lines)
 
     def existing() -> Order | None:
@@ -735,7 +714,7 @@ def order_change(*, order: Order, lines, actor=None, consent=None, note: str = "
     household = Household.objects.select_related("building").get(pk=order.household_id)
     _check_party(window, household, consent)
     wanted, products = _clean_lines(window, lines)
-    return _change(order, wanted, products, actor, consent, _text(note, "note", 200), now)
+    return _change(order, wanted, products, actor, consent, cleaning.line(note, "note", 200), now)
 
 
 def order_cancel(*, order: Order, actor=None, consent=None, now=None) -> Order:
