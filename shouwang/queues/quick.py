@@ -58,6 +58,7 @@ from shouwang.core.errors import DomainError
 from shouwang.queues import services
 from shouwang.queues.models import Channel, Notify, QueuePoint, SaleDay, Ticket
 from shouwang.queues.views import public
+from shouwang.registry import areas
 from shouwang.registry.models import Building, Household
 from shouwang.residents import access
 from shouwang.residents.models import HouseholdLink
@@ -287,12 +288,6 @@ _PARTS = (
     (Building, _BUILDING, "b"),
     (Ticket, _TICKET, "t"),
 )
-# The point's scope (services.point_serves reads it from `point.scope_read`), one list per kind.
-_SCOPE = (
-    ("c", QueuePoint.compounds.through, "compound_id"),
-    ("b", QueuePoint.buildings.through, "building_id"),
-    ("g", QueuePoint.grids.through, "grid_id"),
-)
 
 
 def _ids(table: str, column: str, where: str) -> str:
@@ -305,9 +300,10 @@ def _ids(table: str, column: str, where: str) -> str:
 def _load_sql(vendor: str) -> str:
     select = ", ".join(rawrows.columns(model, alias, names) for model, names, alias in _PARTS)
     links = _ids(HouseholdLink._meta.db_table, "id", "household_id = h.id AND revoked_at IS NULL")
+    # The point's scope (services.point_serves reads it from `point.scope_read`), a list per kind.
     scope = ", ".join(
-        _ids(through._meta.db_table, column, "queuepoint_id = d.point_id")
-        for _kind, through, column in _SCOPE
+        _ids(table, target, f"{owner} = d.point_id")
+        for _kind, table, owner, target in areas.tables(QueuePoint)
     )
     return (
         f"SELECT s.session_data, {links}, {scope}, {select} "
@@ -341,7 +337,9 @@ def _load(session_key: str | None, hh: int, pk: int):
         return None
     session_data, links = row[0], _split(row[1])
     scope = {
-        (kind, i) for (kind, *_x), ids in zip(_SCOPE, row[2:5], strict=True) for i in _split(ids)
+        (kind, i)
+        for (kind, _n), ids in zip(areas.KINDS, row[2:5], strict=True)
+        for i in _split(ids)
     }
     made, i = [], 5
     for model, names, _alias in _PARTS:

@@ -40,6 +40,7 @@ from shouwang.queues.models import (
     SaleDay,
     Ticket,
 )
+from shouwang.registry import areas
 from shouwang.registry.models import Household
 
 logger = logging.getLogger(__name__)
@@ -61,11 +62,7 @@ def point_serves(point: QueuePoint, household: Household) -> bool:
     """Whether the point serves this household's place (nothing chosen: the whole community)."""
     if point.community_id != household.community_id:
         return False
-    scope = _point_scope(point)
-    if not scope:
-        return True
-    b = household.building
-    return ("c", b.compound_id) in scope or ("b", b.pk) in scope or ("g", b.grid_id) in scope
+    return areas.covers(_point_scope(point), household.building)
 
 
 def _point_scope(point: QueuePoint) -> set[tuple[str, int]]:
@@ -82,34 +79,13 @@ def _point_scope(point: QueuePoint) -> set[tuple[str, int]]:
             | {("b", x.pk) for x in point.buildings.all()}
             | {("g", x.pk) for x in point.grids.all()}
         )
-    with connection.cursor() as c:
-        c.execute(
-            "SELECT 'c', compound_id FROM queues_queuepoint_compounds WHERE queuepoint_id = %s "
-            "UNION ALL SELECT 'b', building_id FROM queues_queuepoint_buildings "
-            "WHERE queuepoint_id = %s "
-            "UNION ALL SELECT 'g', grid_id FROM queues_queuepoint_grids WHERE queuepoint_id = %s",
-            [point.pk] * 3,
-        )
-        return set(c.fetchall())
+    return areas.scope_of(point)
 
 
 def points_serving(household: Household):
     """Active points of the household's community that serve its place."""
-    b = household.building
-    return (
-        QueuePoint.objects.filter(community_id=household.community_id, active=True)
-        .annotate(
-            n_scope=Count("compounds", distinct=True)
-            + Count("buildings", distinct=True)
-            + Count("grids", distinct=True)
-        )
-        .filter(
-            Q(n_scope=0)
-            | Q(compounds=b.compound_id)
-            | Q(buildings=b.pk)
-            | (Q(grids=b.grid_id) if b.grid_id else Q(pk__in=[]))
-        )
-        .distinct()
+    return areas.serving(
+        QueuePoint.objects.filter(community_id=household.community_id, active=True), household
     )
 
 

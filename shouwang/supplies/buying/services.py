@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core import cleaning, rawrows
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, Forbidden, NotFound
+from shouwang.registry import areas
 from shouwang.registry.models import Household
 from shouwang.supplies.buying.models import (
     Channel,
@@ -61,55 +61,18 @@ def _user(actor):
 
 def merchant_serves(merchant: Merchant, household: Household) -> bool:
     """Whether the merchant delivers to the household's place (no area chosen: everywhere in
-    its community)."""
+    its community). One query, the household's building joined in: every order press pays for
+    it (benchmarks/buying_orders.py)."""
     if merchant.community_id != household.community_id:
         return False
-    return _serves(merchant.pk, household.pk)
-
-
-# One query, the household's building joined in: every order press pays for it
-# (benchmarks/buying_orders.py).
-_SERVES_SQL = """
-SELECT CASE
-  WHEN NOT EXISTS (SELECT 1 FROM buying_merchant_compounds WHERE merchant_id = %(m)s)
-   AND NOT EXISTS (SELECT 1 FROM buying_merchant_buildings WHERE merchant_id = %(m)s)
-   AND NOT EXISTS (SELECT 1 FROM buying_merchant_grids WHERE merchant_id = %(m)s) THEN 1
-  WHEN EXISTS (SELECT 1 FROM buying_merchant_compounds
-               WHERE merchant_id = %(m)s AND compound_id = b.compound_id)
-    OR EXISTS (SELECT 1 FROM buying_merchant_buildings
-               WHERE merchant_id = %(m)s AND building_id = b.id)
-    OR EXISTS (SELECT 1 FROM buying_merchant_grids
-               WHERE merchant_id = %(m)s AND grid_id = b.grid_id) THEN 1
-  ELSE 0 END
-FROM registry_household h JOIN registry_building b ON b.id = h.building_id
-WHERE h.id = %(h)s
-"""
-
-
-def _serves(merchant_id: int, household_id: int) -> bool:
-    with connection.cursor() as c:
-        c.execute(_SERVES_SQL, {"m": merchant_id, "h": household_id})
-        row = c.fetchone()
-    return bool(row and row[0])
+    return areas.serves(merchant, household.pk)
 
 
 def merchants_serving(household: Household):
     """Active, vetted merchants of the household's community that deliver to its place."""
-    b = household.building
-    return (
-        Merchant.objects.filter(community_id=household.community_id, active=True, vetted=True)
-        .annotate(
-            n_scope=Count("compounds", distinct=True)
-            + Count("buildings", distinct=True)
-            + Count("grids", distinct=True)
-        )
-        .filter(
-            Q(n_scope=0)
-            | Q(compounds=b.compound_id)
-            | Q(buildings=b.pk)
-            | (Q(grids=b.grid_id) if b.grid_id else Q(pk__in=[]))
-        )
-        .distinct()
+    return areas.serving(
+        Merchant.objects.filter(community_id=household.community_id, active=True, vetted=True),
+        household,
     )
 
 
