@@ -24,6 +24,7 @@ from shouwang.core.views import capability_required
 from shouwang.supplies.buying import selectors, services
 from shouwang.supplies.buying.forms import PaymentForm
 from shouwang.supplies.buying.models import DeliveryBatch, Order, OrderWindow
+from shouwang.supplies.buying.views import payment_from_post
 
 
 def delivery_label(b) -> str:
@@ -217,19 +218,7 @@ def slips(request, pk: int):
 @capability_required("buying.merchant")
 def payment(request, pk: int):
     order = selectors.merchant_order(request.user, pk)
-    form = PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.payment_record(
-                actor=request.user,
-                order=order,
-                status=form.cleaned_data["payment_status"],
-                method=form.cleaned_data["payment_method"],
-            )
-        except services.DomainError as e:
-            messages.error(request, e.message)
-        else:
-            messages.success(request, _("Payment recorded for %(c)s.") % {"c": order.pickup_code})
+    payment_from_post(request, order)
     return redirect("buying:merchant_window", pk=order.window_id)
 
 

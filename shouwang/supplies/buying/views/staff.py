@@ -38,6 +38,7 @@ from shouwang.supplies.buying.models import (
     OrderWindow,
     Product,
 )
+from shouwang.supplies.buying.views import payment_from_post
 
 ORDERS_SHOWN = 500
 
@@ -367,19 +368,7 @@ def window_close(request, pk: int):
 @capability_required("buying.order")
 def order_payment(request, pk: int):
     order = selectors.order_get_for(request.user, pk)
-    form = PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.payment_record(
-                actor=request.user,
-                order=order,
-                status=form.cleaned_data["payment_status"],
-                method=form.cleaned_data["payment_method"],
-            )
-        except DomainError as e:
-            messages.error(request, e.message)
-        else:
-            messages.success(request, _("Payment recorded for %(c)s.") % {"c": order.pickup_code})
+    payment_from_post(request, order)
     return redirect("buying:window", pk=order.window_id)
 
 
