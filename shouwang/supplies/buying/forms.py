@@ -79,23 +79,10 @@ class MerchantForm(DomainErrors, forms.Form):
 
     @staticmethod
     def initial_for(m) -> dict:
+        areas = ("compounds", "buildings", "grids")
         return {
-            **{
-                k: getattr(m, k)
-                for k in (
-                    "name",
-                    "contact_name",
-                    "contact_phone",
-                    "note",
-                    "vetted",
-                    "active",
-                    "every_days",
-                    "opens_time",
-                    "closes_time",
-                    "delivery_days",
-                    "rest_minutes",
-                )
-            },
+            # Every other field of the form is the merchant's field of the same name.
+            **{k: getattr(m, k) for k in MerchantForm.base_fields if k not in areas},
             "compounds": list(m.compounds.all()),
             "buildings": list(m.buildings.all()),
             "grids": list(m.grids.all()),

@@ -64,6 +64,15 @@ def test_a_merchant_with_areas_and_a_schedule(client, personas, ledger, grid_a):
     m = Merchant.objects.get()
     assert m.vetted and m.vetted_on == timezone.localdate() and list(m.grids.all()) == [grid_a]
     assert m.rest_minutes == 90  # the checkpoint's rest policy for this merchant's goods
+    # The edit form opens with what was saved.
+    form = client.get(f"/buying/merchants/{m.pk}/edit/").context["form"]
+    assert {k: form.initial[k] for k in ("name", "contact_name", "rest_minutes", "every_days")} == {
+        "name": "松林超市",
+        "contact_name": "刘经理",
+        "rest_minutes": 90,
+        "every_days": 2,
+    }
+    assert form.initial["grids"] == [grid_a] and form.initial["vetted"] is True
     assert services.merchant_serves(m, ledger["h1"]) and not services.merchant_serves(
         m, ledger["h3"]
     )
