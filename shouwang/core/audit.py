@@ -8,6 +8,12 @@ from shouwang.core.context import current_address
 from shouwang.core.models import AuditEvent
 
 
+def signed_in(actor):
+    """The actor as a user to record (who did it), or None when it is not a signed-in user: a
+    household on its own page, a command, the system."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def audit(
     *,
     actor: Any,
@@ -24,8 +30,7 @@ def audit(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target.pk
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
+    actor = signed_in(actor)
     if address is None:
         address = current_address.get()
     return AuditEvent.objects.create(

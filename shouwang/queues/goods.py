@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core import cleaning
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.errors import DomainError
 from shouwang.queues import services
 from shouwang.queues.images import photo_process
@@ -77,7 +77,7 @@ def goods_save(
             goods = Goods(
                 community_id=d.community_id,
                 day=d,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=signed_in(actor),
                 position=0 if top is None else top + 1,
             )
         for k, v in fields.items():

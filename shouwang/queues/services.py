@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shouwang.core import crypto, rawrows
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.errors import Conflict, DomainError, Forbidden
 from shouwang.core.masking import mask_phone
 from shouwang.queues.models import (
@@ -343,7 +343,7 @@ def ticket_take(
         "community_id": day.community_id,
         "household": household,
         "channel": channel,
-        "taken_by": actor if getattr(actor, "is_authenticated", False) else None,
+        "taken_by": signed_in(actor),
         "consent": consent,
         **cols,
     }
@@ -628,10 +628,6 @@ def _restore(state: dict) -> None:
     Ticket.objects.filter(pk=state["id"]).update(**values)
 
 
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def _lock(day: SaleDay, version: int | None) -> SaleDay:
     d = SaleDay.objects.select_for_update().get(pk=day.pk)
     if d.closed_at is not None:
@@ -649,7 +645,7 @@ def _lock(day: SaleDay, version: int | None) -> SaleDay:
 
 def _record(d: SaleDay, kind: str, ticket: Ticket | None, actor, before: list[dict]) -> QueueEvent:
     e = QueueEvent.objects.create(
-        day=d, ticket=ticket, kind=kind, actor=_user(actor), before={"tickets": before}
+        day=d, ticket=ticket, kind=kind, actor=signed_in(actor), before={"tickets": before}
     )
     _changed(d)
     return e
@@ -816,7 +812,7 @@ def undo(*, day: SaleDay, actor=None, version=None) -> QueueEvent:
         e.undone_at = timezone.now()
         e.save(update_fields=["undone_at"])
         QueueEvent.objects.create(
-            day=d, ticket=e.ticket, kind=QueueEvent.Kind.UNDO, actor=_user(actor)
+            day=d, ticket=e.ticket, kind=QueueEvent.Kind.UNDO, actor=signed_in(actor)
         )
         _changed(d)
     return e

@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core import crypto
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.errors import DomainError, Forbidden, NotFound
 from shouwang.registry.models import Household, Resident
 from shouwang.residents import tokens
@@ -49,7 +49,7 @@ def _new_pass(*, resident: Resident, actor) -> Pass:
                     community_id=resident.community_id,
                     resident=resident,
                     code=tokens.new_code(),
-                    issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    issued_by=signed_in(actor),
                 )
         except IntegrityError:
             # A code collision (one in 10^12 per pass) or a concurrent issue for this person.
@@ -96,7 +96,7 @@ def pass_ensure(*, actor, residents, never_issued_only: bool = False) -> dict[in
         missing = [r for r in missing if r.pk not in had]
     if missing:
         with transaction.atomic():
-            user = actor if getattr(actor, "is_authenticated", False) else None
+            user = signed_in(actor)
             Pass.objects.bulk_create(
                 [
                     Pass(
@@ -128,7 +128,7 @@ def pass_ensure(*, actor, residents, never_issued_only: bool = False) -> dict[in
 def _revoke(p: Pass, *, actor, reason: str) -> None:
     p.status = Pass.Status.REVOKED
     p.revoked_at = timezone.now()
-    p.revoked_by = actor if getattr(actor, "is_authenticated", False) else None
+    p.revoked_by = signed_in(actor)
     p.revoke_reason = reason[:200]
     p.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
 
@@ -286,7 +286,7 @@ def link_issue(*, actor, household: Household, replace: bool = True) -> tuple[Ho
             household=household,
             token_hash=tokens.link_hash(token),
             token_enc=crypto.encrypt(token),
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         audit(
             actor=actor,
@@ -354,7 +354,7 @@ def link_send(*, actor, household: Household, request=None) -> str:
 
 def _link_revoke(link: HouseholdLink, *, actor) -> None:
     link.revoked_at = timezone.now()
-    link.revoked_by = actor if getattr(actor, "is_authenticated", False) else None
+    link.revoked_by = signed_in(actor)
     link.save(update_fields=["revoked_at", "revoked_by"])
 
 

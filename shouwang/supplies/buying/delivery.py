@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.errors import Conflict, DomainError, NotFound
 from shouwang.core.masking import mask_name
 from shouwang.supplies.buying.models import (
@@ -48,10 +48,6 @@ STEP_ACTIONS = {
     "disinfected": gettext_lazy("Disinfected now"),
     "released": gettext_lazy("Release"),
 }
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _hm(t) -> str:
@@ -122,7 +118,7 @@ def batch_step(
                 % {"t": _hm(b.rest_until)},
             )
         setattr(b, f"{step}_at", now)
-        setattr(b, f"{step}_by", _user(actor))
+        setattr(b, f"{step}_by", signed_in(actor))
         fields = [f"{step}_at", f"{step}_by"]
         if step == "arrived":
             b.checkpoint = " ".join(str(checkpoint or "").split())[:100]
@@ -191,7 +187,7 @@ def building_arrived(
     now = now or timezone.now()
     if building.community_id != window.community_id:
         raise NotFound("not_found", _("Not found."))
-    volunteer = volunteer or _user(actor)
+    volunteer = volunteer or signed_in(actor)
     with transaction.atomic():
         b = _need_released(_locked_batch(window, create=False))
         try:
@@ -204,7 +200,7 @@ def building_arrived(
         bb = BatchBuilding.objects.select_for_update().get(pk=bb.pk)
         if bb.at_building_at is not None:
             return bb
-        bb.at_building_at, bb.at_building_by = now, _user(actor)
+        bb.at_building_at, bb.at_building_by = now, signed_in(actor)
         bb.volunteer = bb.volunteer or volunteer
         bb.save(update_fields=["at_building_at", "at_building_by", "volunteer"])
         audit(
@@ -244,7 +240,7 @@ def order_delivered(*, actor, order: Order, now=None) -> Order:
             c.execute(
                 "UPDATE buying_order SET delivered_at = %s, delivered_by_id = %s "
                 "WHERE id = %s AND delivered_at IS NULL",
-                [now, getattr(_user(actor), "pk", None), order.pk],
+                [now, getattr(signed_in(actor), "pk", None), order.pk],
             )
             done = c.rowcount == 1
         if done:
@@ -274,7 +270,7 @@ def receipt_confirm(*, order: Order, how: str, actor=None, consent=None, now=Non
     if first is not None:
         return Confirmed(first, False)
     _at_building(order)
-    user_id = getattr(_user(actor), "pk", None)
+    user_id = getattr(signed_in(actor), "pk", None)
     with transaction.atomic():
         with connection.cursor() as c:
             c.execute(
@@ -368,7 +364,7 @@ def problem_report(
             kind=kind,
             note=note,
             via=via,
-            reported_by=_user(actor),
+            reported_by=signed_in(actor),
             consent=consent,
         )
         o = Order.objects.select_for_update().get(pk=order.pk)
@@ -398,7 +394,7 @@ def problem_resolve(*, actor, problem: OrderProblem, resolution: str = "") -> Or
             return p
         p.status, p.resolved_by, p.resolved_at = (
             OrderProblem.Status.RESOLVED,
-            _user(actor),
+            signed_in(actor),
             timezone.now(),
         )
         p.resolution = resolution

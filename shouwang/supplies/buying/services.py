@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core import cleaning, rawrows
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.errors import Conflict, DomainError, Forbidden, NotFound
 from shouwang.registry import areas
 from shouwang.registry.models import Household
@@ -50,10 +50,6 @@ class SoldOut(Conflict):
 
 def _invalid(field: str, message) -> DomainError:
     return DomainError("invalid", message, fields={field: message})
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 # --- merchants ------------------------------------------------------------------------------
@@ -290,7 +286,7 @@ def window_create(
         opens_at=opens_at,
         closes_at=closes_at,
         delivery_date=delivery_date,
-        created_by=_user(actor),
+        created_by=signed_in(actor),
     )
     try:
         with transaction.atomic():
@@ -571,7 +567,7 @@ def _insert(window, household, wanted, products, channel, actor, consent, note) 
         window=window,
         household=household,
         channel=channel,
-        placed_by=_user(actor),
+        placed_by=signed_in(actor),
         consent=consent,
         note=note,
         total=_total(wanted, products),
@@ -711,7 +707,7 @@ def payment_record(*, actor, order: Order, status: str, method: str) -> Order:
         if (o.payment_status, o.payment_method) == (status, method):
             return o
         o.payment_status, o.payment_method = status, method
-        o.payment_recorded_by, o.payment_recorded_at = _user(actor), timezone.now()
+        o.payment_recorded_by, o.payment_recorded_at = signed_in(actor), timezone.now()
         o.save(
             update_fields=[
                 "payment_status",

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.errors import Conflict, DomainError
 from shouwang.supplies.materials.models import (
     Item,
@@ -242,7 +242,7 @@ def _post(kind: str, item: Item, request_key: str, write) -> Posted:
 
 
 def _record(actor, m: Movement, summary: str) -> Movement:
-    m.actor = actor if getattr(actor, "is_authenticated", False) else None
+    m.actor = signed_in(actor)
     m.save()
     audit(
         actor=actor,
