@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.core.forms import DomainErrors, area_checks
 from shouwang.queues import services
 from shouwang.queues.models import Notify, QueuePoint, SaleDay
 
@@ -23,27 +24,15 @@ def _when(label, *, required: bool = True) -> forms.DateTimeField:
     )
 
 
-def _checks(label) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
-        label=label, queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-
-class _DomainErrors:
-    def add_domain_errors(self, fields: dict) -> None:
-        for key, message in fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
-
-
-class PointForm(_DomainErrors, forms.Form):
+class PointForm(DomainErrors, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=QueuePoint.Kind.choices)
     location = forms.CharField(
         label=_("Where (printed on tickets and the poster)"), max_length=200, required=False
     )
-    compounds = _checks(_("Compounds served"))
-    buildings = _checks(_("Buildings served"))
-    grids = _checks(_("Grids served"))
+    compounds = area_checks(_("Compounds served"))
+    buildings = area_checks(_("Buildings served"))
+    grids = area_checks(_("Grids served"))
     active = forms.BooleanField(label=_("Open (hands out numbers)"), required=False, initial=True)
 
     def __init__(self, *args, compounds, buildings, grids, **kwargs):
@@ -71,7 +60,7 @@ class PointForm(_DomainErrors, forms.Form):
 DAY_FORM_FIELDS = services.DAY_FIELDS
 
 
-class DayForm(_DomainErrors, forms.Form):
+class DayForm(DomainErrors, forms.Form):
     point = forms.ModelChoiceField(label=_("Point"), queryset=None)
     title = forms.CharField(label=_("What is on sale"), max_length=100, required=False)
     take_opens_at = _when(_("Tickets from"))
@@ -181,7 +170,7 @@ class FindHouseholdForm(forms.Form):
         return bool(d.get("building") or d.get("door") or d.get("q"))
 
 
-class IssueForm(_DomainErrors, forms.Form):
+class IssueForm(DomainErrors, forms.Form):
     """How to tell the household to come. Staff-facing labels for services' Notify choices."""
 
     NOTIFY_CHOICES = [

@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.core.forms import DomainErrors
 from shouwang.registry.models import CareTag, Presence, Relation, Residency
 from shouwang.registry.validation import IdType
 
 
-class PersonForm(forms.Form):
+class PersonForm(DomainErrors, forms.Form):
     """Renders and collects the fields; the rules live in services._clean_person."""
 
     name = forms.CharField(label=_("Name"), max_length=50)
@@ -29,10 +30,6 @@ class PersonForm(forms.Form):
         data = dict(self.cleaned_data)
         data["tags"] = sum(set(data.get("tags") or []))
         return data
-
-    def add_domain_errors(self, fields: dict) -> None:
-        for key, message in fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
 
 
 class PersonEditForm(PersonForm):

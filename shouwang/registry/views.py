@@ -285,7 +285,7 @@ def _submit(request, form, save, done_message):
     try:
         household_id = save()
     except DomainError as e:
-        form.add_domain_errors(e.fields or {"__all__": e.message})
+        form.add_domain_errors(e)
         return None
     messages.success(request, done_message)
     return redirect("registry:household", pk=household_id)

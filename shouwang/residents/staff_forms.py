@@ -4,10 +4,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.core.forms import DomainErrors
 from shouwang.residents.models import ProxyRelation
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(DomainErrors, forms.Form):
     """Renders and collects; the rules are in services.consent_grant."""
 
     who = forms.ChoiceField(
@@ -37,10 +38,6 @@ class ConsentForm(forms.Form):
             f"{u.display_name or u.username} · {u.get_role_display()}"
         )
         self.fields["resident"].queryset = members
-
-    def add_domain_errors(self, fields: dict) -> None:
-        for key, message in fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
 
 
 class NoticeForm(forms.Form):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from shouwang.accounts.scope import get_scoped
 from shouwang.core.errors import DomainError
+from shouwang.core.forms import DomainErrors
 from shouwang.core.views import capability_required
 from shouwang.queues import goods as goods_services
 from shouwang.queues.images import MAX_UPLOAD_BYTES
@@ -32,7 +33,7 @@ UNITS = (
 )
 
 
-class GoodsForm(forms.Form):
+class GoodsForm(DomainErrors, forms.Form):
     """Renders and collects; the rules (and the photo checks) are in goods.goods_save."""
 
     name = forms.CharField(label=pgettext_lazy("goods", "Name"), max_length=100)
@@ -61,12 +62,6 @@ class GoodsForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
     remove_photo = forms.BooleanField(label=gettext_lazy("Remove the photo"), required=False)
-
-    def add_domain_errors(self, error: DomainError) -> None:
-        if not error.fields:
-            self.add_error(None, str(error.message))
-        for key, message in error.fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
 
 
 def _day(request, pk) -> SaleDay:

@@ -149,7 +149,7 @@ def point_edit(request, pk: int | None = None):
                 **d,
             )
         except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
+            form.add_domain_errors(e)
         except ValidationError as e:
             form.add_domain_errors(
                 {k: " ".join(v) for k, v in e.message_dict.items()}
@@ -187,7 +187,7 @@ def day_edit(request, pk: int | None = None):
                 day = services.day_update(actor=user, day=day, **form.service_fields())
                 messages.success(request, _("The sale day is saved."))
         except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
+            form.add_domain_errors(e)
         else:
             return redirect("queues:day", pk=day.pk)
     if day is None and not points.exists():
@@ -438,7 +438,7 @@ def issue(request, pk: int):
                     sms_phone=phone,
                 )
             except DomainError as e:
-                form.add_domain_errors(e.fields or {"__all__": e.message})
+                form.add_domain_errors(e)
             else:
                 return _after_take(request, day, household, taken)
     hold = _holdings(day, found + ([household] if household else []))

@@ -210,7 +210,7 @@ def consent_add(request, pk: int):
                     note=d["note"],
                 )
             except DomainError as e:
-                form.add_domain_errors(e.fields or {"__all__": e.message})
+                form.add_domain_errors(e)
             else:
                 messages.success(request, _("The consent is recorded."))
                 return _back(h.pk)

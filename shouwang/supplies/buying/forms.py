@@ -9,15 +9,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.core.forms import DomainErrors, area_checks
 from shouwang.supplies.buying.models import Order
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
-
-
-def _checks(label) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
-        label=label, queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
 
 
 def _when(label) -> forms.DateTimeField:
@@ -25,12 +20,6 @@ def _when(label) -> forms.DateTimeField:
         label=label,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
     )
-
-
-class DomainErrors:
-    def add_domain_errors(self, fields: dict) -> None:
-        for key, message in fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
 
 
 class MerchantForm(DomainErrors, forms.Form):
@@ -42,9 +31,9 @@ class MerchantForm(DomainErrors, forms.Form):
         label=_("Vetted by the committee (licence, health certificates, prices)"), required=False
     )
     active = forms.BooleanField(label=_("Active (takes orders)"), required=False, initial=True)
-    compounds = _checks(_("Compounds served"))
-    grids = _checks(_("Grids served"))
-    buildings = _checks(_("Buildings served"))
+    compounds = area_checks(_("Compounds served"))
+    grids = area_checks(_("Grids served"))
+    buildings = area_checks(_("Buildings served"))
     every_days = forms.IntegerField(
         label=_("A window every N days (0: no schedule)"), min_value=0, max_value=30, initial=2
     )

@@ -8,18 +8,13 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.core.forms import DomainErrors
 from shouwang.supplies.materials.models import Item, Location, Movement, RecipientKind
 
 NUMBER = {"inputmode": "numeric", "pattern": "[0-9]*", "min": "1", "autocomplete": "off"}
 
 
-class _DomainErrors:
-    def add_domain_errors(self, fields: dict) -> None:
-        for key, message in fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
-
-
-class ItemForm(_DomainErrors, forms.Form):
+class ItemForm(DomainErrors, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     unit = forms.CharField(
         label=_("Unit"), max_length=20, help_text=_("What you count in: pcs, box, bottle …")
@@ -50,13 +45,13 @@ class ItemForm(_DomainErrors, forms.Form):
         return {loc.pk: self.cleaned_data.get(name) for loc, name in self.location_fields}
 
 
-class LocationForm(_DomainErrors, forms.Form):
+class LocationForm(DomainErrors, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=Location.Kind.choices)
     active = forms.BooleanField(label=_("In use"), required=False, initial=True)
 
 
-class MovementForm(_DomainErrors, forms.Form):
+class MovementForm(DomainErrors, forms.Form):
     """Receipt, issue or transfer. The hidden request key is made when the form is shown, so a
     second press or a resubmitted page posts the same key and counts once."""
 

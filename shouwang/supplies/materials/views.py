@@ -91,7 +91,7 @@ def index(request):
 
 
 def _save_errors(form, e: DomainError) -> None:
-    form.add_domain_errors(e.fields or {"__all__": e.message})
+    form.add_domain_errors(e)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.core.forms import DomainErrors, area_checks
 from shouwang.registry.models import CareTag
 from shouwang.supplies.relief.models import ReliefAllocation, ReliefBatch, Scope
 
@@ -13,13 +14,7 @@ from shouwang.supplies.relief.models import ReliefAllocation, ReliefBatch, Scope
 EXTRA_TAGS_FIRST = (CareTag.INFANT, CareTag.AGE_80, CareTag.PREGNANT, CareTag.BEDRIDDEN)
 
 
-def _checks(label) -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
-        label=label, queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-
-class BatchForm(forms.Form):
+class BatchForm(DomainErrors, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=100)
     contents = forms.CharField(
         label=_("Contents of one portion (one item per line)"),
@@ -39,8 +34,8 @@ class BatchForm(forms.Form):
     scope = forms.ChoiceField(
         label=_("Who gets it"), choices=Scope.choices, widget=forms.RadioSelect
     )
-    compounds = _checks(_("Compounds"))
-    grids = _checks(_("Grids"))
+    compounds = area_checks(_("Compounds"))
+    grids = area_checks(_("Grids"))
 
     def __init__(self, *args, compounds, grids, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,10 +86,6 @@ class BatchForm(forms.Form):
                 if name.startswith("extra_") and d.get(name)
             },
         }
-
-    def add_domain_errors(self, fields: dict) -> None:
-        for key, message in fields.items():
-            self.add_error(key if key in self.fields else None, str(message))
 
 
 class RecordForm(forms.Form):

@@ -100,7 +100,7 @@ def batch_edit(request, pk: int | None = None):
                 actor=user, community=user.community, batch=batch, **form.service_fields()
             )
         except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
+            form.add_domain_errors(e)
         else:
             messages.success(request, _("The batch %(title)s is saved.") % {"title": batch.title})
             if batch.status == ReliefBatch.Status.DRAFT:

@@ -124,7 +124,7 @@ def merchant_edit(request, pk: int | None = None):
                 **d,
             )
         except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
+            form.add_domain_errors(e)
         else:
             messages.success(request, _("%(name)s is saved.") % {"name": merchant.name})
             return redirect("buying:merchant", pk=merchant.pk)
@@ -248,7 +248,7 @@ def product_edit(request, pk: int | None = None, merchant_pk: int | None = None)
                 **d,
             )
         except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
+            form.add_domain_errors(e)
         else:
             messages.success(request, _("%(name)s is saved.") % {"name": product.name})
             return redirect("buying:merchant", pk=merchant.pk)
@@ -293,7 +293,7 @@ def window_new(request, pk: int):
         try:
             w = services.window_create(actor=request.user, merchant=merchant, **form.cleaned_data)
         except DomainError as e:
-            form.add_domain_errors(e.fields or {"__all__": e.message})
+            form.add_domain_errors(e)
         else:
             messages.success(request, _("The order window is set up."))
             return redirect("buying:window", pk=w.pk)
