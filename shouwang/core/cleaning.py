@@ -8,13 +8,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from shouwang.core.errors import DomainError
+from shouwang.core.errors import invalid
 
 MAX_PRICE = Decimal("999999.99")
-
-
-def _invalid(field: str, message) -> DomainError:
-    return DomainError("invalid", message, fields={field: message})
 
 
 def price(value, *, required: bool = False) -> Decimal | None:
@@ -26,9 +22,9 @@ def price(value, *, required: bool = False) -> Decimal | None:
     try:
         amount = Decimal(str(value).strip().replace("¥", "").replace("￥", ""))
     except InvalidOperation:
-        raise _invalid("price", _("Type the price in yuan as a number, e.g. 3.50.")) from None
+        raise invalid("price", _("Type the price in yuan as a number, e.g. 3.50.")) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_PRICE:
-        raise _invalid("price", _("The price must be between 0 and 999,999.99 yuan."))
+        raise invalid("price", _("The price must be between 0 and 999,999.99 yuan."))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -36,7 +32,7 @@ def line(value, field: str, limit: int) -> str:
     """One line of text with its spaces collapsed, at most `limit` characters."""
     text = " ".join(str(value or "").split())
     if len(text) > limit:
-        raise _invalid(
+        raise invalid(
             field,
             _("At most %(n)d characters here (this has %(m)d).") % {"n": limit, "m": len(text)},
         )

@@ -38,3 +38,8 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+def invalid(field: str, message) -> DomainError:
+    """Bad input in one field: the message goes on that field (forms) and in `fields` (API)."""
+    return DomainError("invalid", message, fields={field: message})

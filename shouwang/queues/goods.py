@@ -15,16 +15,12 @@ from django.utils.translation import gettext as _
 
 from shouwang.core import cleaning
 from shouwang.core.audit import audit, signed_in
-from shouwang.core.errors import DomainError
+from shouwang.core.errors import DomainError, invalid
 from shouwang.queues import services
 from shouwang.queues.images import photo_process
 from shouwang.queues.models import Goods, SaleDay
 
 MAX_GOODS_PER_DAY = 100
-
-
-def _invalid(field: str, message) -> DomainError:
-    return DomainError("invalid", message, fields={field: message})
 
 
 def photo_url(goods: Goods, *, thumb: bool = False) -> str:
@@ -52,7 +48,7 @@ def goods_save(
         raise DomainError("wrong_day", _("This item belongs to another sale day."))
     name = cleaning.line(name, "name", 100)
     if not name:
-        raise _invalid("name", _("Give the item a name, e.g. Chinese cabbage."))
+        raise invalid("name", _("Give the item a name, e.g. Chinese cabbage."))
     fields = {
         "name": name,
         "price": cleaning.price(price),

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from shouwang.core import crypto, rawrows
 from shouwang.core.audit import audit, signed_in
-from shouwang.core.errors import Conflict, DomainError, Forbidden
+from shouwang.core.errors import Conflict, Forbidden, invalid
 from shouwang.core.masking import mask_phone
 from shouwang.queues.models import (
     SEQ_STEP,
@@ -131,38 +131,34 @@ DAY_FIELDS = (
 )
 
 
-def _invalid(field: str, message) -> DomainError:
-    return DomainError("invalid", message, fields={field: message})
-
-
 def day_check(day: SaleDay) -> None:
     """The day's times and numbers make sense together; DomainError naming the field if not."""
     if day.sale_starts_at is not None:
         # The day is the sale's local date: one source of truth, never two that disagree.
         day.date = timezone.localtime(day.sale_starts_at).date()
     if day.take_opens_at >= day.take_closes_at:
-        raise _invalid("take_closes_at", _("Tickets must stop being handed out after they start."))
+        raise invalid("take_closes_at", _("Tickets must stop being handed out after they start."))
     if day.sale_starts_at >= day.sale_ends_at:
-        raise _invalid("sale_ends_at", _("The sale must end after it starts."))
+        raise invalid("sale_ends_at", _("The sale must end after it starts."))
     if day.take_opens_at > day.sale_ends_at:
-        raise _invalid("take_opens_at", _("Tickets must be available before the sale ends."))
+        raise invalid("take_opens_at", _("Tickets must be available before the sale ends."))
     if not 1 <= day.tickets_total <= 100_000:
-        raise _invalid("tickets_total", _("The number of tickets must be between 1 and 100,000."))
+        raise invalid("tickets_total", _("The number of tickets must be between 1 and 100,000."))
     if day.tickets_total < day.issued:
-        raise _invalid(
+        raise invalid(
             "tickets_total",
             _("%(n)d tickets have already been handed out: the number cannot be lower.")
             % {"n": day.issued},
         )
     if not 1 <= day.per_household <= 10:
-        raise _invalid("per_household", _("Tickets per household must be between 1 and 10."))
+        raise invalid("per_household", _("Tickets per household must be between 1 and 10."))
     if not 1 <= day.come_when <= 200:
-        raise _invalid("come_when", _("'Come when N are ahead' must be between 1 and 200."))
+        raise invalid("come_when", _("'Come when N are ahead' must be between 1 and 200."))
     if day.mode == SaleDay.Mode.DRAW:
         if day.draw_at is None:
-            raise _invalid("draw_at", _("A draw needs the time registration closes and it runs."))
+            raise invalid("draw_at", _("A draw needs the time registration closes and it runs."))
         if not day.take_opens_at < day.draw_at <= day.take_closes_at:
-            raise _invalid(
+            raise invalid(
                 "draw_at",
                 _("The draw must be after tickets open and no later than tickets close."),
             )
@@ -211,7 +207,7 @@ def day_update(*, actor, day: SaleDay, **fields) -> SaleDay:
             if k not in fields:
                 continue
             if started and k in ("mode", "draw_at") and fields[k] != getattr(d, k):
-                raise _invalid(
+                raise invalid(
                     k,
                     _("People have already asked for tickets: the mode and the draw time stay."),
                 )
@@ -268,16 +264,16 @@ def _notify_columns(notify: str, sms_phone: str) -> dict:
         try:
             sms_phone = check_mobile(sms_phone or "")
         except InvalidValue as e:
-            raise _invalid("sms_phone", e.message) from None
+            raise invalid("sms_phone", e.message) from None
         if not sms_phone:
-            raise _invalid("sms_phone", _("Choose or type the mobile number for the text message."))
+            raise invalid("sms_phone", _("Choose or type the mobile number for the text message."))
         return {
             "notify": Notify.SMS,
             "sms_phone_enc": crypto.encrypt(sms_phone),
             "sms_phone_masked": mask_phone(sms_phone),
         }
     if notify not in Notify.values:
-        raise _invalid("notify", _("Choose how you want to be told to come."))
+        raise invalid("notify", _("Choose how you want to be told to come."))
     return {"notify": notify, "sms_phone_enc": "", "sms_phone_masked": ""}
 
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from shouwang.core import cleaning, rawrows
 from shouwang.core.audit import audit, signed_in
-from shouwang.core.errors import Conflict, DomainError, Forbidden, NotFound
+from shouwang.core.errors import Conflict, Forbidden, NotFound, invalid
 from shouwang.registry import areas
 from shouwang.registry.models import Household
 from shouwang.supplies.buying.models import (
@@ -46,10 +46,6 @@ CODE_DIGITS = 6
 
 class SoldOut(Conflict):
     pass
-
-
-def _invalid(field: str, message) -> DomainError:
-    return DomainError("invalid", message, fields={field: message})
 
 
 # --- merchants ------------------------------------------------------------------------------
@@ -100,15 +96,15 @@ def merchant_save(
                 setattr(merchant, k, fields[k])
         merchant.name = " ".join((merchant.name or "").split())
         if not merchant.name:
-            raise _invalid("name", _("Give the merchant a name, e.g. Songlin Supermarket."))
+            raise invalid("name", _("Give the merchant a name, e.g. Songlin Supermarket."))
         if merchant.vetted and merchant.vetted_on is None:
             merchant.vetted_on = timezone.localdate()
         if merchant.every_days and not (merchant.opens_time and merchant.closes_time):
-            raise _invalid(
+            raise invalid(
                 "opens_time", _("A schedule needs the time windows open and the time they close.")
             )
         if merchant.every_days and merchant.opens_time >= merchant.closes_time:
-            raise _invalid("closes_time", _("Windows must close after they open, on the same day."))
+            raise invalid("closes_time", _("Windows must close after they open, on the same day."))
         merchant.save()
         merchant.compounds.set(compounds)
         merchant.buildings.set(buildings)
@@ -129,7 +125,7 @@ def member_add(*, actor, merchant: Merchant, user) -> MerchantMember:
     from shouwang.accounts.models import Role
 
     if user.role != Role.MERCHANT or user.community_id != merchant.community_id:
-        raise _invalid(
+        raise invalid(
             "user", _("Only a user with the merchant role in this community can be linked.")
         )
     with transaction.atomic():
@@ -207,11 +203,11 @@ def product_save(
         "active": bool(active),
     }
     if not fields["name"]:
-        raise _invalid("name", _("Give the product a name, e.g. vegetable box."))
+        raise invalid("name", _("Give the product a name, e.g. vegetable box."))
     if not 0 <= fields["limit"] <= MAX_QUANTITY:
-        raise _invalid("limit", _("The limit must be between 0 (none) and 999."))
+        raise invalid("limit", _("The limit must be between 0 (none) and 999."))
     if fields["is_bundle"] and not fields["bundle_contents"]:
-        raise _invalid(
+        raise invalid(
             "bundle_contents", _("Say what is in the bundle, e.g. 2 jin cabbage, 1 jin carrots.")
         )
     photo = photo_process(photo_file) if photo_file is not None else None
@@ -220,7 +216,7 @@ def product_save(
         if created:
             initial = int(stock or 0)
             if not 0 <= initial <= MAX_STOCK:
-                raise _invalid("stock", _("Stock must be between 0 and 1,000,000."))
+                raise invalid("stock", _("Stock must be between 0 and 1,000,000."))
             top = Product.objects.filter(merchant=merchant).count()
             product = Product(
                 community_id=merchant.community_id, merchant=merchant, stock=initial, position=top
@@ -259,14 +255,14 @@ def product_save(
 def stock_adjust(*, product: Product, delta: int) -> None:
     """Add to the stock (or take from it, not below zero): conditional, never read-modify-write."""
     if not -MAX_STOCK <= delta <= MAX_STOCK:
-        raise _invalid("stock_add", _("Stock must be between 0 and 1,000,000."))
+        raise invalid("stock_add", _("Stock must be between 0 and 1,000,000."))
     with connection.cursor() as c:
         c.execute(
             "UPDATE buying_product SET stock = stock + %s WHERE id = %s AND stock + %s >= 0",
             [delta, product.pk, delta],
         )
         if c.rowcount != 1:
-            raise _invalid("stock_add", _("That would take the stock below zero."))
+            raise invalid("stock_add", _("That would take the stock below zero."))
 
 
 # --- windows --------------------------------------------------------------------------------
@@ -276,7 +272,7 @@ def window_create(
     *, actor, merchant: Merchant, opens_at, closes_at, delivery_date=None, title: str = ""
 ) -> OrderWindow:
     if closes_at <= opens_at:
-        raise _invalid("closes_at", _("The window must close after it opens."))
+        raise invalid("closes_at", _("The window must close after it opens."))
     if not merchant.active:
         raise Conflict("merchant_inactive", _("This merchant is not active."))
     w = OrderWindow(
@@ -299,7 +295,7 @@ def window_create(
                 summary=f"{merchant.name} {timezone.localtime(opens_at):%m-%d %H:%M}",
             )
     except IntegrityError:
-        raise _invalid(
+        raise invalid(
             "opens_at", _("This merchant already has a window opening at that time.")
         ) from None
     return w
@@ -434,20 +430,20 @@ def _clean_lines(window: OrderWindow, lines) -> tuple[dict[int, int], dict[int, 
         try:
             pid, qty = int(pid), int(qty or 0)
         except (TypeError, ValueError):
-            raise _invalid("lines", _("Quantities must be whole numbers.")) from None
+            raise invalid("lines", _("Quantities must be whole numbers.")) from None
         if not 0 <= qty <= MAX_QUANTITY:
-            raise _invalid("lines", _("Quantities must be between 0 and 999."))
+            raise invalid("lines", _("Quantities must be between 0 and 999."))
         if qty:
             wanted[pid] = wanted.get(pid, 0) + qty
     products = _products(window.merchant_id, list(wanted))
     for pid, qty in wanted.items():
         p = products.get(pid)
         if p is None or not p.active:
-            raise _invalid(
+            raise invalid(
                 "lines", _("A product in the order is no longer on sale. Reload the page.")
             )
         if p.limit and qty > p.limit:
-            raise _invalid(
+            raise invalid(
                 f"product_{pid}",
                 _("%(name)s: at most %(n)d per household.") % {"name": p.name, "n": p.limit},
             )
@@ -542,7 +538,7 @@ def order_place(
         if o is not None:
             return Placed(_change(o, wanted, products, actor, consent, note, now), False)
         if not wanted:
-            raise _invalid("lines", _("Choose at least one product and how many."))
+            raise invalid("lines", _("Choose at least one product and how many."))
         # Short as read just now: refused without a write transaction (in a burst most
         # presses after the last box are these; on SQLite each write would queue for the lock).
         raise _sold_out(products[short], products[short].stock)
@@ -697,11 +693,11 @@ def payment_record(*, actor, order: Order, status: str, method: str) -> Order:
     """Whether and how the order was paid, as the merchant or staff learnt it. Shouwang takes
     no money: this is a record."""
     if status not in Order.Payment.values:
-        raise _invalid("payment_status", _("Choose paid or unpaid."))
+        raise invalid("payment_status", _("Choose paid or unpaid."))
     if method not in Order.Method.values:
-        raise _invalid("payment_method", _("Choose how it was paid."))
+        raise invalid("payment_method", _("Choose how it was paid."))
     if status == Order.Payment.PAID and method == Order.Method.NONE:
-        raise _invalid("payment_method", _("Say how it was paid: online or cash on delivery."))
+        raise invalid("payment_method", _("Say how it was paid: online or cash on delivery."))
     with transaction.atomic():
         o = Order.objects.select_for_update().get(pk=order.pk)
         if (o.payment_status, o.payment_method) == (status, method):

@@ -12,7 +12,7 @@ from ninja import Router, Status
 from shouwang.accounts.models import User
 from shouwang.accounts.permissions import require
 from shouwang.accounts.scope import get_scoped, scope_queryset
-from shouwang.core.errors import DomainError
+from shouwang.core.errors import invalid
 from shouwang.supplies.materials import selectors, services
 from shouwang.supplies.materials.models import Item, Location, Movement
 from shouwang.supplies.materials.schemas import (
@@ -146,8 +146,7 @@ def movements(
 
 def _place(request, pk: int | None, field: str) -> Location:
     if pk is None:
-        message = _("Say which place (%(field)s).") % {"field": field}
-        raise DomainError("invalid", message, fields={field: message})
+        raise invalid(field, _("Say which place (%(field)s).") % {"field": field})
     return get_scoped(request.auth, Location.objects.all(), pk)
 
 

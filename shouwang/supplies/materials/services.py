@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core.audit import audit, signed_in
-from shouwang.core.errors import Conflict, DomainError
+from shouwang.core.errors import Conflict, invalid
 from shouwang.supplies.materials.models import (
     Item,
     Location,
@@ -42,10 +42,6 @@ class InsufficientStock(Conflict):
 class Posted:
     movement: Movement
     created: bool  # False: the request key had been used, this is the earlier movement
-
-
-def _invalid(field: str, message) -> DomainError:
-    return DomainError("invalid", message, fields={field: message})
 
 
 # --- items and locations --------------------------------------------------------------------
@@ -71,7 +67,7 @@ def _ensure_stock_rows(community_id: int, *, items=None, locations=None) -> None
 def _check_name_free(model, community_id: int, name: str, pk) -> None:
     taken = model.objects.filter(community_id=community_id, name=name).exclude(pk=pk).exists()
     if taken:
-        raise _invalid(
+        raise invalid(
             "name",
             _("“%(name)s” already exists. Choose another name or edit the existing one.")
             % {"name": name},
@@ -93,13 +89,13 @@ def item_save(
     community to its own alert level (None: no alert for that place)."""
     name, unit = name.strip(), unit.strip()
     if not name:
-        raise _invalid("name", _("Give the item a name, for example “N95 mask”."))
+        raise invalid("name", _("Give the item a name, for example “N95 mask”."))
     if not unit:
-        raise _invalid("unit", _("Give the unit you count in, for example “pcs” or “box”."))
+        raise invalid("unit", _("Give the unit you count in, for example “pcs” or “box”."))
     if category not in Item.Category.values:
-        raise _invalid("category", _("Choose a category from the list."))
+        raise invalid("category", _("Choose a category from the list."))
     if low_stock_threshold < 0:
-        raise _invalid("low_stock_threshold", _("The threshold cannot be negative."))
+        raise invalid("low_stock_threshold", _("The threshold cannot be negative."))
     with transaction.atomic():
         created = item is None
         if created:
@@ -136,9 +132,9 @@ def location_save(
 ) -> Location:
     name = name.strip()
     if not name:
-        raise _invalid("name", _("Give the place a name, for example “East gate checkpoint”."))
+        raise invalid("name", _("Give the place a name, for example “East gate checkpoint”."))
     if kind not in Location.Kind.values:
-        raise _invalid("kind", _("Choose a kind from the list."))
+        raise invalid("kind", _("Choose a kind from the list."))
     with transaction.atomic():
         created = location is None
         if created:
@@ -201,14 +197,14 @@ def _take(item: Item, location: Location, quantity: int) -> None:
 
 def _check(item: Item, quantity, *places: Location) -> None:
     if not isinstance(quantity, int) or quantity <= 0:
-        raise _invalid("quantity", _("Enter a quantity of at least 1."))
+        raise invalid("quantity", _("Enter a quantity of at least 1."))
     if quantity > MAX_QUANTITY:
-        raise _invalid("quantity", _("That quantity is too large; check the number."))
+        raise invalid("quantity", _("That quantity is too large; check the number."))
     for place in places:
         if place.community_id != item.community_id:
-            raise _invalid("location", _("The item and the place belong to different communities."))
+            raise invalid("location", _("The item and the place belong to different communities."))
     if not item.active:
-        raise _invalid("item", _("This item is no longer in use. Reactivate it first."))
+        raise invalid("item", _("This item is no longer in use. Reactivate it first."))
 
 
 def _replay(community_id: int, key: str, kind: str) -> Movement | None:
@@ -300,14 +296,14 @@ def issue(
     `insufficient_stock`) with what is in stock when there is not enough."""
     _check(item, quantity, location)
     if recipient_kind not in RecipientKind.values:
-        raise _invalid(
+        raise invalid(
             "recipient_kind", _("Choose who receives it: team, checkpoint, volunteer or person.")
         )
     recipient_text = recipient_text.strip()[:100]
     if recipient_user is not None and recipient_user.community_id != item.community_id:
-        raise _invalid("recipient_user", _("That person is not in this community."))
+        raise invalid("recipient_user", _("That person is not in this community."))
     if not recipient_text and recipient_user is None:
-        raise _invalid(
+        raise invalid(
             "recipient_text", _("Say who receives it, for example “Grid 3 team” or a name.")
         )
 
@@ -344,7 +340,7 @@ def transfer(
     """Move stock between two places in one transaction: out of one, into the other, or neither."""
     _check(item, quantity, from_location, to_location)
     if from_location.pk == to_location.pk:
-        raise _invalid("to_location", _("Choose a different place to move it to."))
+        raise invalid("to_location", _("Choose a different place to move it to."))
 
     def write(key):
         _take(item, from_location, quantity)
@@ -371,7 +367,7 @@ def transfer(
 def stocktake_start(*, actor, location: Location) -> StockTake:
     """Open a count of one place, with a line for every active item (book figure as of now)."""
     if location.community_id != actor.community_id:
-        raise _invalid("location", _("That place is not in your community."))
+        raise invalid("location", _("That place is not in your community."))
     try:
         with transaction.atomic():
             st = StockTake.objects.create(
@@ -411,7 +407,7 @@ def stocktake_count(*, actor, stock_take: StockTake, counts: dict[int, int | Non
     of the moment it was counted, and its difference."""
     for item_id, counted in counts.items():
         if counted is not None and (not isinstance(counted, int) or counted < 0):
-            raise _invalid(f"item_{item_id}", _("A count is a whole number, 0 or more."))
+            raise invalid(f"item_{item_id}", _("A count is a whole number, 0 or more."))
     with transaction.atomic():
         st = _open(stock_take)
         lines = {ln.item_id: ln for ln in st.lines.all()}
