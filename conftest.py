@@ -1,7 +1,10 @@
-"""Personas shared by every app's tests: an admin, a grid leader of grid A, staff, a guard,
+"""Fixtures shared by every app's tests. Personas: an admin, a grid leader of grid A, staff, a guard,
 a volunteer, a resident, and an outsider from another community."""
 
+import sqlite3
+
 import pytest
+from django.db import connection, connections
 
 from shouwang.core import testing as t
 
@@ -82,3 +85,34 @@ def _fast_hasher_and_english(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def db_file(transactional_db, tmp_path):
+    """For tests with many threads at once (see core.testing.run_at_once): the function each
+    worker thread calls first, to use the database this test works on. On PostgreSQL, the test
+    database. On SQLite the test database lives in memory with a shared cache, where a second
+    writer fails at once with "database table is locked" (SQLITE_LOCKED ignores the busy
+    timeout) instead of waiting as in production; so it is copied into a file that this thread
+    and every worker thread open with the project's own options (IMMEDIATE transactions, the
+    busy timeout, WAL)."""
+    if connection.vendor != "sqlite":
+        yield lambda: None
+        return
+    connection.ensure_connection()
+    target = sqlite3.connect(tmp_path / "concurrency.sqlite3")
+    connection.connection.backup(target)
+    target.close()
+    settings_dict = {**connection.settings_dict, "NAME": str(tmp_path / "concurrency.sqlite3")}
+    in_memory = connections["default"]
+
+    def attach():
+        connections["default"] = in_memory.__class__(settings_dict, "default")
+
+    attach()
+    assert not connection.is_in_memory_db(), "the threads would share the in-memory database"
+    try:
+        yield attach
+    finally:
+        connections["default"].close()
+        connections["default"] = in_memory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from datetime import date
 
 from stdnum.cn import ric
@@ -107,3 +108,40 @@ def make_user(role: str, community=None, *, grid=None, district=None, username: 
     u.set_password(PASSWORD)
     u.save()
     return u
+
+
+def run_at_once(attach, fn, args) -> tuple[list, list]:
+    """Call fn(arg) for every arg, each in its own thread with its own connection, all released
+    together by a barrier. Returns (results, domain errors); any other error fails the test."""
+    from django.db import connection
+
+    from shouwang.core.errors import DomainError
+
+    barrier = threading.Barrier(len(args))
+    lock = threading.Lock()
+    results, refusals, crashes = [], [], []
+
+    def work(arg):
+        attach()
+        try:
+            barrier.wait(timeout=30)
+            out = fn(arg)
+            with lock:
+                results.append(out)
+        except DomainError as e:
+            with lock:
+                refusals.append(e)
+        except Exception as e:  # noqa: BLE001 - reported below with its type
+            with lock:
+                crashes.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert not crashes, [f"{type(e).__name__}: {e}" for e in crashes]
+    return results, refusals

@@ -11,79 +11,19 @@ a file and points this thread and every worker thread at it, with the project's 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
 
-from shouwang.core.errors import Conflict, DomainError
+from shouwang.core.errors import Conflict
 from shouwang.core.models import AuditEvent
-from shouwang.core.testing import make_community
+from shouwang.core.testing import make_community, run_at_once
 from shouwang.queues import services
 from shouwang.queues.models import QueueEvent, Registration, SaleDay, Ticket
 from shouwang.queues.tests.test_take import make_day, make_households, make_point
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def db_file(transactional_db, tmp_path):
-    """A function each worker thread calls first, to use the database this test works on."""
-    if connection.vendor != "sqlite":
-        yield lambda: None
-        return
-    connection.ensure_connection()
-    target = sqlite3.connect(tmp_path / "concurrency.sqlite3")
-    connection.connection.backup(target)
-    target.close()
-    settings_dict = {**connection.settings_dict, "NAME": str(tmp_path / "concurrency.sqlite3")}
-    in_memory = connections["default"]
-
-    def attach():
-        connections["default"] = in_memory.__class__(settings_dict, "default")
-
-    attach()
-    assert not connection.is_in_memory_db(), "the threads would share the in-memory database"
-    try:
-        yield attach
-    finally:
-        connections["default"].close()
-        connections["default"] = in_memory
-
-
-def run_at_once(attach, fn, args) -> tuple[list, list[DomainError]]:
-    """Call fn(arg) for every arg, each in its own thread with its own connection, all released
-    together by a barrier. Returns (results, domain errors); any other error fails the test."""
-    barrier = threading.Barrier(len(args))
-    lock = threading.Lock()
-    results, refusals, crashes = [], [], []
-
-    def work(arg):
-        attach()
-        try:
-            barrier.wait(timeout=30)
-            out = fn(arg)
-            with lock:
-                results.append(out)
-        except DomainError as e:
-            with lock:
-                refusals.append(e)
-        except Exception as e:  # noqa: BLE001 - reported below with its type
-            with lock:
-                crashes.append(e)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(a,)) for a in args]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert not crashes, [f"{type(e).__name__}: {e}" for e in crashes]
-    return results, refusals
 
 
 def _fresh(day) -> SaleDay:

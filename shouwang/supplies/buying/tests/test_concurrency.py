@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shouwang.core.testing import make_community
-from shouwang.queues.tests.test_concurrency import db_file, run_at_once  # noqa: F401
+from shouwang.core.testing import make_community, run_at_once
 from shouwang.queues.tests.test_take import make_households
 from shouwang.supplies.buying import services
 from shouwang.supplies.buying.models import Order, OrderLine, Product

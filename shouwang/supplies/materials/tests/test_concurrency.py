@@ -4,8 +4,7 @@ says what is left, and one request key pressed many times at once issues once. R
 
 import pytest
 
-from shouwang.core.testing import make_community, make_user
-from shouwang.queues.tests.test_concurrency import db_file, run_at_once  # noqa: F401
+from shouwang.core.testing import make_community, make_user, run_at_once
 from shouwang.supplies.materials import services
 from shouwang.supplies.materials.models import Movement, Stock
 

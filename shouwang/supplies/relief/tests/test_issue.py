@@ -1,10 +1,6 @@
 """Issuing: in one go, idempotent, refused when short unless partial; the recount's difference."""
 
-import sqlite3
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from shouwang.core import testing as t
 from shouwang.core.errors import Conflict
@@ -161,60 +157,11 @@ def test_closed_batch_takes_no_records(street, batch_of, personas):
         services.allocation_record(actor=admin, allocation=a, status="delivered")
 
 
-@pytest.fixture
-def db_file(transactional_db, tmp_path):
-    """Threads need a database they can share. PostgreSQL: the test database. SQLite: the
-    in-memory test database fails a second writer at once (SQLITE_LOCKED ignores the busy
-    timeout), so it is copied into a file opened with the project's options (IMMEDIATE, busy
-    timeout, WAL), as in production. Returns the function each thread calls first."""
-    if connection.vendor != "sqlite":
-        yield lambda: None
-        return
-    connection.ensure_connection()
-    target = sqlite3.connect(tmp_path / "relief.sqlite3")
-    connection.connection.backup(target)
-    target.close()
-    settings_dict = {**connection.settings_dict, "NAME": str(tmp_path / "relief.sqlite3")}
-    in_memory = connections["default"]
-
-    def attach():
-        connections["default"] = in_memory.__class__(settings_dict, "default")
-
-    attach()
-    try:
-        yield attach
-    finally:
-        connections["default"].close()
-        connections["default"] = in_memory
-
-
-def _at_once(attach, fn, n: int):
-    results, errors = [], []
-    barrier = threading.Barrier(n)
-
-    def run():
-        attach()
-        try:
-            barrier.wait()
-            results.append(fn())
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            errors.append(e)
-        finally:
-            connections["default"].close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_make_one_set_of_rows(db_file, street, batch_of, personas):
     batch = batch_of()
-    results, errors = _at_once(
-        db_file, lambda: services.batch_issue(actor=personas["admin"], batch=batch), 4
+    results, errors = t.run_at_once(
+        db_file, lambda _: services.batch_issue(actor=personas["admin"], batch=batch), range(4)
     )
     assert not errors, errors
     assert sum(not r.already for r in results) == 1
@@ -232,7 +179,9 @@ def test_concurrent_recount_issues_add_the_difference_once(
     services.batch_issue(actor=admin, batch=batch)
     for door in ("105", "106", "107"):
         fill(t.make_household(community, building=street[0].building, door=door), 2)
-    results, errors = _at_once(db_file, lambda: services.recount_issue(actor=admin, batch=batch), 4)
+    results, errors = t.run_at_once(
+        db_file, lambda _: services.recount_issue(actor=admin, batch=batch), range(4)
+    )
     assert not errors, errors
     assert sum(r.created for r in results) == 3
     assert ReliefAllocation.objects.filter(batch=batch).count() == 7
