@@ -253,3 +253,35 @@ def test_other_communities_rows_are_404(client, personas, window, merchant):
         f"/buying/windows/{window.pk}/phone/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        ("", "This field is required."),
+        ("三块", "Type the price in yuan as a number, e.g. 3.50."),
+        ("1000000", "The price must be between 0 and 999,999.99 yuan."),
+    ],
+)
+def test_a_product_needs_a_price_in_yuan(client, personas, merchant, price, message):
+    client.force_login(personas["staff"])
+    resp = client.post(
+        f"/buying/merchants/{merchant.pk}/products/new/",
+        {"name": "大白菜", "unit": "棵", "price": price, "stock": "10", "limit": "0"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert resp.status_code == 200
+    assert resp.context["form"].errors["price"] == [message]
+    assert not Product.objects.exists()
+
+
+def test_the_catalogue_service_refuses_a_product_without_a_price(personas, merchant):
+    from shouwang.core.errors import DomainError
+
+    for price in ("", None):
+        with pytest.raises(DomainError) as e:
+            services.product_save(
+                actor=personas["staff"], merchant=merchant, name="大白菜", price=price, stock=1
+            )
+        assert e.value.code == "invalid" and set(e.value.fields) == {"price"}
+    assert not Product.objects.exists()
