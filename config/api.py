@@ -20,6 +20,7 @@ from shouwang.grids.api import router as grids_router  # noqa: E402
 from shouwang.queues.api import router as queues_router  # noqa: E402
 from shouwang.registry.api import router as registry_router  # noqa: E402
 from shouwang.residents.api import router as residents_router  # noqa: E402
+from shouwang.screening.api import router as screening_router  # noqa: E402
 from shouwang.supplies.buying.api import router as buying_router  # noqa: E402
 from shouwang.supplies.materials.api import router as materials_router  # noqa: E402
 from shouwang.supplies.relief.api import router as relief_router  # noqa: E402
@@ -30,5 +31,6 @@ api.add_router("/grids/", grids_router)
 api.add_router("/passes/", residents_router)
 api.add_router("/queue/", queues_router)
 api.add_router("/relief/", relief_router)
+api.add_router("/screening/", screening_router)
 api.add_router("/buying/", buying_router)
 api.add_router("/materials/", materials_router)

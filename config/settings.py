@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "shouwang.residents",
     "shouwang.queues",
     "shouwang.supplies.relief",
+    "shouwang.screening",
     "shouwang.supplies.buying",
     "shouwang.supplies.materials",
 ]
@@ -212,6 +213,8 @@ QUEUE_SMS_BACKGROUND = _flag("SHOUWANG_QUEUE_SMS_BACKGROUND", default=True)
 # A household's own "take a number" press answered by a quick path in front of the middleware
 # stack (shouwang/queues/quick.py); 0 sends every press through Django's full stack.
 QUICK_TAKE = _flag("SHOUWANG_QUICK_TAKE", default=True)
+# The sampling page's scans are answered without the middleware stack (screening/quick.py).
+QUICK_SCAN = _flag("SHOUWANG_QUICK_SCAN", default=True)
 
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("shouwang.residents.urls")),
     path("", include("shouwang.queues.urls")),
     path("", include("shouwang.supplies.relief.urls")),
+    path("", include("shouwang.screening.urls")),
     path("", include("shouwang.supplies.buying.urls")),
     path("", include("shouwang.supplies.materials.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

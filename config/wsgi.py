@@ -10,3 +10,9 @@ application = get_wsgi_application()
 from shouwang.queues.quick import QuickTake  # noqa: E402
 
 application = QuickTake(application)
+
+# The sampling page's scans (JSON with a station key in a header) likewise skip the middleware,
+# which does nothing for them. See shouwang/screening/quick.py.
+from shouwang.screening.quick import QuickScan  # noqa: E402
+
+application = QuickScan(application)

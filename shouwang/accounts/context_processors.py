@@ -12,6 +12,7 @@ NAV = [
     ("residents:passes", _("Passes"), "passes.manage"),
     ("residents:scan", _("Scan"), "passes.scan"),
     ("queues:index", _("Queue"), "queue.call"),
+    ("screening:index", _("Testing"), "screening.sample"),
     ("relief:index", _("Relief"), "relief.deliver"),
     ("buying:index", _("Group buying"), "buying.order"),
     ("buying:delivery_home", _("Deliveries"), "buying.deliver"),

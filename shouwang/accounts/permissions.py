@@ -61,6 +61,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # After the day: figures, chart, export, the suggested ticket count.
     "queue.report": frozenset({A, G, S}),
     # Relief (救助物资发放): batches, rules, the preview, issuing, recounts.
+    # Test rounds (核酸筛查): rounds, sampling points, exemptions, visit lists.
+    "screening.manage": frozenset({A, S}),
+    # The sampling page (scan tubes and people, door-to-door visits): samplers and the
+    # volunteers who scan at the table, the office and grid leaders.
+    "screening.sample": frozenset({A, G, S, SA, V}),
+    # Lab results: import the lab's file, type results.
+    "screening.results": frozenset({A, S}),
+    # Coverage ("nobody missed"), missing lists and call lists (grid leaders: their grid), and
+    # antigen results entered for households without phones.
+    "screening.coverage": frozenset({A, G, S}),
+    "screening.antigen": frozenset({A, G, S}),
     "relief.manage": frozenset({A, S}),
     # Distribution lists and recording each door: delivered, not at home, refused (grid
     # leaders: their grid).

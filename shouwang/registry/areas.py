@@ -62,21 +62,28 @@ def scope_of(owner) -> set[tuple[str, int]]:
         return set(c.fetchall())
 
 
+def covers_sql(model, owner: str, building: str = "b") -> tuple[str, str]:
+    """`covers` as two SQL conditions, (nothing chosen, the building is chosen), for the owner
+    whose id is the SQL expression `owner` and the building row aliased `building`: the owner
+    serves the building when either holds."""
+    target = {"c": f"{building}.compound_id", "b": f"{building}.id", "g": f"{building}.grid_id"}
+    parts = tables(model)
+    none_chosen = " AND ".join(
+        f"NOT EXISTS (SELECT 1 FROM {table} WHERE {col} = {owner})" for _k, table, col, _t in parts
+    )
+    includes = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} WHERE {col} = {owner} AND {t} = {target[kind]})"
+        for kind, table, col, t in parts
+    )
+    return none_chosen, includes
+
+
 @cache
 def serves_sql(model) -> str:
     """One query (parameters: owner id, household id) giving 1 when the owner serves the
     household's building, else 0 — `covers` in SQL, for a caller that has not read the
     building."""
-    parts = tables(model)
-    target = {"c": "b.compound_id", "b": "b.id", "g": "b.grid_id"}
-    none_chosen = " AND ".join(
-        f"NOT EXISTS (SELECT 1 FROM {table} WHERE {owner} = %(o)s)"
-        for _k, table, owner, _t in parts
-    )
-    includes = " OR ".join(
-        f"EXISTS (SELECT 1 FROM {table} WHERE {owner} = %(o)s AND {col} = {target[kind]})"
-        for kind, table, owner, col in parts
-    )
+    none_chosen, includes = covers_sql(model, "%(o)s")
     return (
         f"SELECT CASE WHEN {none_chosen} THEN 1 WHEN {includes} THEN 1 ELSE 0 END "
         "FROM registry_household h JOIN registry_building b ON b.id = h.building_id "

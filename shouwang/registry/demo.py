@@ -330,6 +330,9 @@ def demo_build(
                 demo_relief(community, admin, log=log)
                 demo_buying(community, admin, log=log)
                 demo_materials(community, admin, log=log)
+                from shouwang.screening.demo import demo_screening
+
+                demo_screening(community, admin, log=log)
             audit(
                 actor=None,
                 action="demo.build",

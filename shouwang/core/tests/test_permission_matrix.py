@@ -248,6 +248,7 @@ FRAGMENTS = [
         "shouwang.supplies.relief.tests.matrix",
         "shouwang.supplies.buying.tests.matrix",
         "shouwang.supplies.materials.tests.matrix",
+        "shouwang.screening.tests.matrix",
     )
 ]
 for _fragment in FRAGMENTS:

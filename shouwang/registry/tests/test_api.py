@@ -114,6 +114,11 @@ def test_me_with_a_bearer_token(api, community):
         "relief.deliver",
         "relief.manage",
         "reveal.phone",
+        "screening.antigen",
+        "screening.coverage",
+        "screening.manage",
+        "screening.results",
+        "screening.sample",
     ]
 
 
