@@ -108,3 +108,21 @@ def test_tally_template(rf, ledger):
 
     html = render_to_string("screening/_tally.html", {"tally": tally(ledger["h1"].community)})
     assert "days in a row without a new positive" in html
+
+
+def test_missing_list_comes_a_page_at_a_time(client, rnd, ledger, personas, settings):
+    from shouwang.screening.views import coverage as views
+
+    views.MISSING_PER_PAGE, old = 2, views.MISSING_PER_PAGE
+    try:
+        client.force_login(personas["staff"])
+        first = client.get(f"/screening/rounds/{rnd.pk}/missing/").content.decode()
+        second = client.get(f"/screening/rounds/{rnd.pk}/missing/?page=2").content.decode()
+    finally:
+        views.MISSING_PER_PAGE = old
+    # Three missing in all (王大明, 李四, 赵五): two on the first page, one on the second, the
+    # heading counting all three on both.
+    assert "3 still to be sampled" in first and "3 still to be sampled" in second
+    names = ("王大明", "李四", "赵五")
+    assert sum(n in first for n in names) == 2 and sum(n in second for n in names) == 1
+    assert "Page 1 of 2" in first and "page=2" in first

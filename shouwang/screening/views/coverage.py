@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -32,6 +33,9 @@ from shouwang.screening.models import Exemption, ExemptReason, Round, RoundKind
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIVE_SECONDS = 15
+# A phone cannot carry thousands of rows, each with its form: the missing list shows a page at a
+# time (the Excel call list has everyone).
+MISSING_PER_PAGE = 100
 
 
 def _round(request, pk) -> Round:
@@ -105,12 +109,18 @@ def missing(request, pk: int):
     rnd = _round(request, pk)
     grid_id = _grid_choice(request)
     rows = cov.missing(rnd, request.user, grid_id=grid_id)
+    page = Paginator(rows, MISSING_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "screening/missing.html",
         {
             "round": rnd,
-            "rows": rows,
+            "rows": page.object_list,
+            "total": len(rows),
+            "page": page,
+            "page_query": query.urlencode(),
             "grids": grids_for(request.user).order_by("sort", "name"),
             "grid_id": grid_id,
             "reasons": ExemptReason.choices,

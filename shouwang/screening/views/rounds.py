@@ -54,10 +54,13 @@ def round_links(user, rnd) -> dict:
         "coverage": maybe_url("screening:coverage", rnd.pk)
         if can(user, "screening.coverage")
         else None,
+        # ... and no tubes, no lab results, no doors to visit: coverage counts the reports.
         "results": reverse("screening:results", args=[rnd.pk])
-        if can(user, "screening.results")
+        if can(user, "screening.results") and rnd.kind != RoundKind.ANTIGEN
         else None,
-        "visits": reverse("screening:visits", args=[rnd.pk]),
+        "visits": reverse("screening:visits", args=[rnd.pk])
+        if rnd.kind != RoundKind.ANTIGEN
+        else None,
     }
 
 
