@@ -233,7 +233,7 @@ def read_table(
             "file_type",
             _("Upload the ledger as an Excel workbook (.xlsx) or a CSV file (.csv)."),
         )
-    data = _read_bytes(source, max_bytes)
+    data = read_bytes(source, max_bytes)
     with gc_paused():
         if ext == ".xlsx":
             return _read_xlsx(
@@ -276,8 +276,9 @@ def _too_large(max_bytes: int) -> TableError:
     )
 
 
-def _read_bytes(source: Any, max_bytes: int) -> bytes:
-    """Read at most max_bytes (+1 to detect more) without trusting a declared size."""
+def read_bytes(source: Any, max_bytes: int, *, empty: Any = None) -> bytes:
+    """Read at most max_bytes (+1 to detect more) without trusting a declared size. `empty`:
+    what to say when there is nothing (by default, about the ledger)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = source
     elif isinstance(source, (str, os.PathLike)):
@@ -297,7 +298,8 @@ def _read_bytes(source: Any, max_bytes: int) -> bytes:
         raise _too_large(max_bytes)
     if not data:
         raise TableError(
-            "file_empty", _("The file is empty. Choose the ledger file and upload it again.")
+            "file_empty",
+            empty or _("The file is empty. Choose the ledger file and upload it again."),
         )
     return bytes(data)
 
@@ -361,7 +363,7 @@ def _header_missing() -> TableError:
     )
 
 
-def _too_many_rows(max_rows: int) -> TableError:
+def too_many_rows(max_rows: int) -> TableError:
     return TableError(
         "too_many_rows",
         format_lazy(
@@ -404,6 +406,18 @@ def _cell_text(value: Any) -> tuple[str, bool]:
 
 
 def _read_xlsx(data: bytes, *, max_rows: int, max_unpacked_bytes: int, max_entries: int) -> Table:
+    workbook = _open_workbook(data, max_rows, max_unpacked_bytes, max_entries)
+    try:
+        return _read_workbook(workbook, max_rows)
+    finally:
+        workbook.close()
+
+
+def _open_workbook(
+    data: bytes, max_rows: int, max_unpacked_bytes: int, max_entries: int
+) -> CalamineWorkbook:
+    """The workbook, once the bytes are known to be a safe .xlsx (not an old .xls, not
+    encrypted, not a zip bomb, not larger than the limits)."""
     if data.startswith(_OLE_MAGIC):
         # An OLE2 container: either an old .xls renamed, or an encrypted (password) .xlsx.
         if "EncryptedPackage".encode("utf-16-le") in data:
@@ -425,15 +439,11 @@ def _read_xlsx(data: bytes, *, max_rows: int, max_unpacked_bytes: int, max_entri
         )
     _check_xlsx(data, max_rows, max_unpacked_bytes, max_entries)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
         raise _err_encrypted() from None
     except Exception:
         raise _err_corrupt() from None
-    try:
-        return _read_workbook(workbook, max_rows)
-    finally:
-        workbook.close()
 
 
 def _err_encrypted() -> TableError:
@@ -541,7 +551,7 @@ def _xlsx_rows(
         if extra:
             numeric = _apply_fills(values, numeric, extra)
         if len(out) >= max_rows:
-            raise _too_many_rows(max_rows)
+            raise too_many_rows(max_rows)
         append(Row(index + 1, values, numeric))
     return out
 
@@ -953,7 +963,7 @@ def _csv_table(
         if values is None:
             continue
         if len(out) >= max_rows:
-            raise _too_many_rows(max_rows)
+            raise too_many_rows(max_rows)
         append(Row(start, values, _EMPTY))
     return Table(
         rows=out,
@@ -964,3 +974,63 @@ def _csv_table(
         format="csv",
         encoding=encoding,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Other tables (a lab's results): rows of cell texts, the caller finds its own header
+
+
+def read_grid(
+    data: bytes,
+    *,
+    ext: str,
+    found,
+    max_rows: int,
+    max_unpacked_bytes: int = 200 * 1024 * 1024,
+    max_entries: int = 10_000,
+) -> list[tuple[int, list[str]]]:
+    """The rows, as (line number, cell texts), of the first visible worksheet of an .xlsx —
+    of a .csv, read with the first delimiter — in which `found(rows)` sees the caller's header;
+    [] when none does (the caller says what header it wanted). The same checks as `read_table`:
+    old or encrypted workbooks, zip bombs, encodings, at most `max_rows` rows."""
+    with gc_paused():
+        if ext == ".xlsx":
+            return _grid_xlsx(data, found, max_rows, max_unpacked_bytes, max_entries)
+        return _grid_csv(data, found, max_rows)
+
+
+def _grid_xlsx(data, found, max_rows, max_unpacked_bytes, max_entries):
+    workbook = _open_workbook(data, max_rows, max_unpacked_bytes, max_entries)
+    try:
+        for index, meta in enumerate(workbook.sheets_metadata):
+            if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
+                continue
+            grid = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+            rows = [(i + 1, [_cell_text(v)[0] for v in raw]) for i, raw in enumerate(grid)]
+            if found(rows):
+                return rows
+        return []
+    except TableError:
+        raise
+    except Exception:
+        raise _err_corrupt() from None
+    finally:
+        workbook.close()
+
+
+def _grid_csv(data, found, max_rows):
+    text, _encoding = _decode(data)
+    for delimiter in _delimiters(text[:65_536]):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows, line = [], 1
+        try:
+            for cells in reader:
+                rows.append((line, [c.strip() for c in cells]))
+                line = reader.line_num + 1
+                if len(rows) > max_rows + HEADER_SEARCH_ROWS:
+                    raise too_many_rows(max_rows)
+        except csv.Error:
+            raise _err_corrupt() from None
+        if found(rows):
+            return rows
+    return []

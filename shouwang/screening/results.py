@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -144,60 +143,6 @@ class LabFileError(DomainError):
         return d
 
 
-def _grid_xlsx(data: bytes) -> list[tuple[int, list]]:
-    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
-
-    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        raise tabular.TableError(
-            "file_type",
-            _("The file is named .xlsx but is not an Excel workbook. Save it as .xlsx again."),
-        )
-    tabular._check_xlsx(data, MAX_ROWS, 200 * 1024 * 1024, 10_000)
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except PasswordError:
-        raise tabular._err_encrypted() from None
-    except Exception:
-        raise tabular._err_corrupt() from None
-    try:
-        for index, meta in enumerate(workbook.sheets_metadata):
-            if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
-                continue
-            grid = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
-            rows = [(i + 1, [tabular._cell_text(v)[0] for v in raw]) for i, raw in enumerate(grid)]
-            if _header(rows) is not None:
-                return rows
-        return []
-    except tabular.TableError:
-        raise
-    except Exception:
-        raise tabular._err_corrupt() from None
-    finally:
-        workbook.close()
-
-
-def _grid_csv(data: bytes) -> list[tuple[int, list]]:
-    import csv
-
-    text, _encoding = tabular._decode(data)
-    best: list[tuple[int, list]] = []
-    for delimiter in tabular._delimiters(text[:65_536]):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows, line = [], 1
-        try:
-            for cells in reader:
-                rows.append((line, [c.strip() for c in cells]))
-                line = reader.line_num + 1
-                if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                    raise tabular._too_many_rows(MAX_ROWS)
-        except csv.Error:
-            raise tabular._err_corrupt() from None
-        if _header(rows) is not None:
-            return rows
-        best = best or rows
-    return best
-
-
 def _header(rows) -> tuple[int, dict[str, int]] | None:
     """(index in rows, column -> cell index) of the first row naming the tube code and the
     result, within the first rows of the file."""
@@ -259,8 +204,9 @@ def read_lab_file(data: bytes, *, filename: str, day: dt.date) -> tuple[list[Lab
         raise tabular.TableError(
             "file_type", _("Upload the lab's file as an Excel workbook (.xlsx) or a CSV file.")
         )
-    with tabular.gc_paused():
-        rows = _grid_xlsx(data) if ext == ".xlsx" else _grid_csv(data)
+    rows = tabular.read_grid(
+        data, ext=ext, found=lambda rows: _header(rows) is not None, max_rows=MAX_ROWS
+    )
     found = _header(rows)
     if found is None:
         raise tabular.TableError(
@@ -328,7 +274,7 @@ def read_lab_file(data: bytes, *, filename: str, day: dt.date) -> tuple[list[Lab
             "file_empty", _("The file has no results under its header row: nothing to import.")
         )
     if len(out) + len(errors) > MAX_ROWS:
-        raise tabular._too_many_rows(MAX_ROWS)
+        raise tabular.too_many_rows(MAX_ROWS)
     return out, errors
 
 
@@ -605,30 +551,13 @@ class ImportReport:
         }
 
 
-def _read_source(source) -> bytes:
-    if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
-    elif isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    else:
-        if getattr(source, "seekable", lambda: False)():
-            source.seek(0)
-        data = source.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise tabular._too_large(MAX_BYTES)
-    if not data:
-        raise tabular.TableError("file_empty", _("The file is empty."))
-    return data
-
-
 def results_import(
     *, actor, rnd: Round, source, filename: str, commit: bool = False
 ) -> ImportReport:
     """Check the lab's file against the round's tubes; with `commit`, record every result in
     one transaction — or nothing, when any row is wrong (every wrong row is in `errors`). A file
     already imported into the round does nothing (already=True)."""
-    data = _read_source(source)
+    data = tabular.read_bytes(source, MAX_BYTES, empty=_("The file is empty."))
     digest = hashlib.sha256(data).hexdigest()
     report = ImportReport(round_id=rnd.pk, filename=str(filename)[:200])
     done = ResultImport.objects.filter(round=rnd, digest=digest).first()
