@@ -189,6 +189,61 @@ def _refuse(code: str, message) -> PassRefused:
     return PassRefused(code, message, fields={"token": message})
 
 
+def pass_refusal(code: str, *, revoked_at=None) -> PassRefused:
+    """What every scanner says when a pass gives no person, by `code`: pass_empty,
+    pass_unreadable, pass_forged (the token: see tokens.TokenError), pass_unknown,
+    pass_elsewhere, pass_revoked (with the day it was revoked)."""
+    if code == "pass_empty":
+        return _refuse(code, _("Scan a pass, or type the code under its QR."))
+    if code == "pass_unreadable":
+        return _refuse(
+            code,
+            _(
+                "This is not a Shouwang pass code. Scan again, or type the 16 characters "
+                "printed under the QR (they start with SW)."
+            ),
+        )
+    if code == "pass_forged":
+        return _refuse(
+            code,
+            _(
+                "This pass code does not check out: it was mistyped, damaged or not issued by "
+                "Shouwang. Scan again; if it fails again, find the person by name or ID number."
+            ),
+        )
+    if code == "pass_unknown":
+        return _refuse(
+            code,
+            _("No pass has this code. Find the person by name or ID number and reissue the pass."),
+        )
+    if code == "pass_elsewhere":
+        return _refuse(
+            code,
+            _("This pass belongs to another community. Send the person to their own committee."),
+        )
+    if code == "pass_revoked":
+        when = (
+            date_format(timezone.localtime(revoked_at), "SHORT_DATE_FORMAT") if revoked_at else ""
+        )
+        return _refuse(
+            code,
+            _(
+                "This pass was revoked on %(date)s and no longer works. Ask for the new pass, "
+                "or find the person by name or ID number."
+            )
+            % {"date": when},
+        )
+    raise ValueError(code)
+
+
+def pass_code(raw: str) -> str:
+    """The pass code in a scanned or typed token, or the refusal (no database read)."""
+    try:
+        return tokens.parse(raw)
+    except tokens.TokenError as e:
+        raise pass_refusal(f"pass_{e.kind}") from None
+
+
 def pass_resolve(raw: str, *, community_id: int | None) -> PassHolder:
     """A scanned or typed pass → the person, or PassRefused with what to do instead.
 
@@ -198,26 +253,7 @@ def pass_resolve(raw: str, *, community_id: int | None) -> PassHolder:
     from shouwang.core.masking import mask_name
     from shouwang.registry.services import age_on
 
-    try:
-        code = tokens.parse(raw)
-    except tokens.TokenError as e:
-        if e.kind == "empty":
-            raise _refuse("pass_empty", _("Scan a pass, or type the code under its QR.")) from None
-        if e.kind == "unreadable":
-            raise _refuse(
-                "pass_unreadable",
-                _(
-                    "This is not a Shouwang pass code. Scan again, or type the 16 characters "
-                    "printed under the QR (they start with SW)."
-                ),
-            ) from None
-        raise _refuse(
-            "pass_forged",
-            _(
-                "This pass code does not check out: it was mistyped, damaged or not issued by "
-                "Shouwang. Scan again; if it fails again, find the person by name or ID number."
-            ),
-        ) from None
+    code = pass_code(raw)
     p = (
         Pass.objects.select_related(
             "resident__household__dwelling__unit", "resident__household__building__compound"
@@ -226,25 +262,11 @@ def pass_resolve(raw: str, *, community_id: int | None) -> PassHolder:
         .first()
     )
     if p is None:
-        raise _refuse(
-            "pass_unknown",
-            _("No pass has this code. Find the person by name or ID number and reissue the pass."),
-        )
+        raise pass_refusal("pass_unknown")
     if community_id is not None and p.community_id != community_id:
-        raise _refuse(
-            "pass_elsewhere",
-            _("This pass belongs to another community. Send the person to their own committee."),
-        )
+        raise pass_refusal("pass_elsewhere")
     if p.status != Pass.Status.ACTIVE:
-        when = date_format(timezone.localtime(p.revoked_at), "SHORT_DATE_FORMAT")
-        raise _refuse(
-            "pass_revoked",
-            _(
-                "This pass was revoked on %(date)s and no longer works. Ask for the new pass, "
-                "or find the person by name or ID number."
-            )
-            % {"date": when},
-        )
+        raise pass_refusal("pass_revoked", revoked_at=p.revoked_at)
     r = p.resident
     return PassHolder(
         pass_id=p.pk,

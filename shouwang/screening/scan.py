@@ -49,8 +49,8 @@ from shouwang.core.errors import DomainError
 from shouwang.core.masking import mask_name
 from shouwang.registry import areas, validation
 from shouwang.registry.models import Building, Dwelling, Household, Resident, Unit
-from shouwang.residents import tokens
 from shouwang.residents.models import Pass
+from shouwang.residents.services import pass_code, pass_refusal
 from shouwang.screening.models import (
     PointKind,
     Round,
@@ -175,48 +175,20 @@ def parse_scan(data, *, queued_default: bool = False) -> ScanIn:
 # --- passes: the same refusals, in the same words, as residents.services.pass_resolve --------
 
 
+# Unknown or elsewhere: 404; a token that does not parse, or a revoked pass: 400.
+_PASS_STATUS = {"pass_unknown": 404, "pass_elsewhere": 404}
+
+
+def _pass_refused(code: str, *, revoked_at=None) -> Refused:
+    e = pass_refusal(code, revoked_at=revoked_at)
+    return Refused(e.code, e.message, status=_PASS_STATUS.get(code, 400))
+
+
 def _pass_code(raw: str) -> str:
     try:
-        return tokens.parse(raw)
-    except tokens.TokenError:
-        # pass_resolve refuses a token that does not parse before it reads anything: its
-        # refusal (code and words) is the one every other scanner gives.
-        from shouwang.residents.services import pass_resolve
-
-        try:
-            pass_resolve(raw, community_id=None)
-        except DomainError as e:
-            raise Refused(e.code, e.message, status=400) from None
-        raise  # not reached: the token did not parse
-
-
-def _pass_unknown() -> Refused:
-    return Refused(
-        "pass_unknown",
-        _("No pass has this code. Find the person by name or ID number and reissue the pass."),
-        status=404,
-    )
-
-
-def _pass_elsewhere() -> Refused:
-    return Refused(
-        "pass_elsewhere",
-        _("This pass belongs to another community. Send the person to their own committee."),
-        status=404,
-    )
-
-
-def _pass_revoked(revoked_at) -> Refused:
-    when = date_format(timezone.localtime(revoked_at), "SHORT_DATE_FORMAT") if revoked_at else ""
-    return Refused(
-        "pass_revoked",
-        _(
-            "This pass was revoked on %(date)s and no longer works. Ask for the new pass, "
-            "or find the person by name or ID number."
-        )
-        % {"date": when},
-        status=400,
-    )
+        return pass_code(raw)
+    except DomainError as e:
+        raise Refused(e.code, e.message, status=400) from None
 
 
 # --- walk-ins ----------------------------------------------------------------------------------
@@ -715,11 +687,11 @@ def record(station: Station, scan: ScanIn, *, now=None, _again: bool = False) ->
     # Who stands there.
     if how == "pass":
         if not row.pass_found:
-            raise _pass_unknown()
+            raise _pass_refused("pass_unknown")
         if row.pass_community != station.community_id:
-            raise _pass_elsewhere()
+            raise _pass_refused("pass_elsewhere")
         if row.pass_status != Pass.Status.ACTIVE:
-            raise _pass_revoked(row.pass_revoked_at)
+            raise _pass_refused("pass_revoked", revoked_at=row.pass_revoked_at)
     if how != "none" and row.resident_id is None:
         raise Refused(
             "not_found",
