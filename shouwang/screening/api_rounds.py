@@ -256,7 +256,7 @@ def _tube_out(t: Tube) -> dict:
         "result": t.result,
         "ct_value": t.ct_value,
         "result_at": t.result_at,
-        "people": t.samples.filter(voided_at=None).count(),
+        "people": t.samples.swabs().count(),
     }
 
 

@@ -389,7 +389,7 @@ def _others(round: Round, user, sampled: int) -> int:
             community_id=round.community_id, date=round.date
         ).count()
     else:
-        done = Sample.objects.filter(round=round, counted=True, voided_at__isnull=True).count()
+        done = Sample.objects.counting().filter(round=round).count()
     return max(done - sampled, 0)
 
 
@@ -577,9 +577,7 @@ def progress(round: Round) -> list[Slot]:
         )
     else:
         times = list(
-            Sample.objects.filter(round=round, counted=True, voided_at__isnull=True).values_list(
-                "device_at", flat=True
-            )
+            Sample.objects.counting().filter(round=round).values_list("device_at", flat=True)
         )
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(round.date, round.starts_at, tzinfo=tz)

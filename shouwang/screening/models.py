@@ -186,6 +186,16 @@ class Tube(models.Model):
         return self.capacity > 1
 
 
+class SampleQuerySet(models.QuerySet):
+    def swabs(self):
+        """Samples not undone: the swabs in their tubes."""
+        return self.filter(voided_at__isnull=True)
+
+    def counting(self):
+        """The samples that count a person as sampled in the round (one per person)."""
+        return self.filter(counted=True, voided_at__isnull=True)
+
+
 class Sample(models.Model):
     """One person's swab in one tube. `uid` is made on the device when the scan happens: however
     often the device sends it, there is one row. A second sample of the same person in a round
@@ -233,6 +243,8 @@ class Sample(models.Model):
     visit = models.ForeignKey(
         "screening.Visit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = SampleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("sample")

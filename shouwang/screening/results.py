@@ -366,7 +366,7 @@ def result_record(
 def _people(tube: Tube):
     """The samples whose swab is in the tube: not voided. A sample kept but not counted (a
     second sample from an offline device) is in the tube all the same."""
-    return Sample.objects.filter(tube=tube, voided_at=None)
+    return Sample.objects.swabs().filter(tube=tube)
 
 
 def _pooled_positive(actor, tube: Tube, out: Outcome, texts: bool = True) -> None:

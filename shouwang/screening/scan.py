@@ -543,7 +543,7 @@ def _open_tube(station: Station, scan: ScanIn, row: _Row, now) -> tuple[int, int
         },
     )
     t = Tube.objects.only("id", "capacity", "closed_at").get(round_id=row.round_id, code=scan.tube)
-    count = Sample.objects.filter(tube_id=t.pk, voided_at__isnull=True).count()
+    count = Sample.objects.swabs().filter(tube_id=t.pk).count()
     return t.pk, t.capacity, t.closed_at, count
 
 
@@ -628,7 +628,7 @@ def _stored_answer(station: Station, uid) -> dict:
     )
     if s is None or s.round_id != station.round_id or s.community_id != station.community_id:
         raise _bad(_("This scan's id was used for another scan. Reload the sampling page."))
-    count = Sample.objects.filter(tube_id=s.tube_id, voided_at__isnull=True).count()
+    count = Sample.objects.swabs().filter(tube_id=s.tube_id).count()
     tube = _tube_answer(s.tube.code, count, s.tube.capacity)
     flags = []
     if s.resident_id:
@@ -655,6 +655,12 @@ def _stored_answer(station: Station, uid) -> dict:
 
 
 # --- the scan --------------------------------------------------------------------------------
+
+
+def _counted_sample(round_id: int, **who) -> Sample | None:
+    """The person's counted sample in the round, with its tube (who: resident_id, or a walk-in's
+    walk_in_id_index)."""
+    return Sample.objects.counting().filter(round_id=round_id, **who).select_related("tube").first()
 
 
 def record(station: Station, scan: ScanIn, *, now=None, _again: bool = False) -> dict:
@@ -798,16 +804,7 @@ def record(station: Station, scan: ScanIn, *, now=None, _again: bool = False) ->
         )
     if row.resident_id is None and walk_in is not None and counted:
         # A walk-in twice in a round (the constraint knows residents only): by ID number.
-        prev = (
-            Sample.objects.filter(
-                round_id=row.round_id,
-                walk_in_id_index=walk_in.id_index,
-                counted=True,
-                voided_at__isnull=True,
-            )
-            .select_related("tube")
-            .first()
-        )
+        prev = _counted_sample(row.round_id, walk_in_id_index=walk_in.id_index)
         if prev is not None:
             if not scan.queued:
                 raise _duplicate(prev.device_at, prev.tube.code, scan.uid)
@@ -831,16 +828,7 @@ def record(station: Station, scan: ScanIn, *, now=None, _again: bool = False) ->
         # another device a moment ago: the constraints decided, now find out which.
         if Sample.objects.filter(uid=scan.uid).exists():
             return _stored_answer(station, scan.uid)
-        prev = (
-            Sample.objects.filter(
-                round_id=row.round_id,
-                resident_id=row.resident_id,
-                counted=True,
-                voided_at__isnull=True,
-            )
-            .select_related("tube")
-            .first()
-        )
+        prev = _counted_sample(row.round_id, resident_id=row.resident_id)
         if prev is None and not _again:  # voided in between: once more, from the start
             return record(station, scan, now=now, _again=True)
         if prev is None:
@@ -944,7 +932,7 @@ def undo(station: Station, data, *, now=None) -> dict:
                 target=s,
                 summary=f"tube {s.tube.code}, scan {uid}",
             )
-    count = Sample.objects.filter(tube_id=s.tube_id, voided_at__isnull=True).count()
+    count = Sample.objects.swabs().filter(tube_id=s.tube_id).count()
     tube = _tube_answer(s.tube.code, count, s.tube.capacity)
     return {
         "ok": True,
@@ -982,7 +970,7 @@ def close(station: Station, data, *, now=None) -> dict:
                 target=t,
                 summary=f"tube {code}",
             )
-    count = Sample.objects.filter(tube_id=t.pk, voided_at__isnull=True).count()
+    count = Sample.objects.swabs().filter(tube_id=t.pk).count()
     return {
         "ok": True,
         "status": "closed",

@@ -166,10 +166,10 @@ def round_edit(request, pk: int | None = None):
 def round_detail(request, pk: int):
     user = request.user
     rnd = services.round_get_for(user, pk)
-    samples = rnd.samples.filter(voided_at=None)
+    counting = rnd.samples.counting()
     tubes = rnd.tubes.all()
     stats = {
-        "people": samples.filter(counted=True).count(),
+        "people": counting.count(),
         "tubes": tubes.count(),
         "open_tubes": tubes.filter(closed_at=None).count(),
         "pending": tubes.filter(result=TubeResult.PENDING).count(),
@@ -177,12 +177,7 @@ def round_detail(request, pk: int):
         "positive": tubes.filter(result=TubeResult.POSITIVE).count(),
         "invalid": tubes.filter(result=TubeResult.INVALID).count(),
     }
-    by_point = list(
-        samples.filter(counted=True)
-        .values("point__name")
-        .annotate(n=Count("pk"))
-        .order_by("point__name")
-    )
+    by_point = list(counting.values("point__name").annotate(n=Count("pk")).order_by("point__name"))
     return render(
         request,
         "screening/round.html",

@@ -190,9 +190,11 @@ def find(request, pk: int):
     q = request.GET.get("q", "").strip()
     if not q:
         return JsonResponse({"results": []})
-    sampled = Sample.objects.filter(
-        round=round_, resident=OuterRef("pk"), counted=True, voided_at__isnull=True
-    ).values("device_at")[:1]
+    sampled = (
+        Sample.objects.counting()
+        .filter(round=round_, resident=OuterRef("pk"))
+        .values("device_at")[:1]
+    )
     found = ledger.resident_search(request.user, q=q, limit=FIND_LIMIT).annotate(
         sampled_at=Subquery(sampled)
     )
