@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core.audit import audit
+from shouwang.core.charts import nice_max, tick_label
 from shouwang.queues.models import Channel, Goods, Registration, SaleDay, Ticket
 
 # Below this many customers served, the observed rate says more about chance than about the
@@ -406,22 +407,6 @@ CHART_W, CHART_H = 400, 230
 PAD_L, PAD_R, PAD_T, PAD_B = 30, 34, 16, 30
 
 
-def _nice_max(value: float, *, steps: int = 4) -> float:
-    """The top of an axis with `steps` round gridlines (1, 2 or 5 × 10ⁿ each) above `value`."""
-    if value <= 0:
-        return steps
-    raw = value / steps
-    exp = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if raw <= m * exp:
-            return m * exp * steps
-    return 10 * exp * steps
-
-
-def _tick_label(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:.1f}"
-
-
 def served_chart(hours: list[Hour]) -> dict | None:
     """Geometry of the served-per-hour bars and the wait line, in SVG user units (the template
     draws it; no JavaScript)."""
@@ -429,9 +414,9 @@ def served_chart(hours: list[Hour]) -> dict | None:
         return None
     plot_w = CHART_W - PAD_L - PAD_R
     plot_h = CHART_H - PAD_T - PAD_B
-    top_served = _nice_max(max(h.served for h in hours))
+    top_served = nice_max(max(h.served for h in hours))
     waits = [h.wait_mean_min for h in hours if h.wait_mean_min is not None]
-    top_wait = _nice_max(max(waits)) if waits else None
+    top_wait = nice_max(max(waits)) if waits else None
     slot = plot_w / len(hours)
     bar_w = max(slot * 0.62, 2)
     base = PAD_T + plot_h
@@ -463,13 +448,13 @@ def served_chart(hours: list[Hour]) -> dict | None:
                 }
             )
     ticks = [
-        {"y": round(base - plot_h * k / 4, 1), "label": _tick_label(top_served * k / 4)}
+        {"y": round(base - plot_h * k / 4, 1), "label": tick_label(top_served * k / 4)}
         for k in range(5)
     ]
     wait_ticks = []
     if top_wait:
         wait_ticks = [
-            {"y": round(base - plot_h * k / 4, 1), "label": _tick_label(top_wait * k / 4)}
+            {"y": round(base - plot_h * k / 4, 1), "label": tick_label(top_wait * k / 4)}
             for k in range(5)
         ]
     return {

@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shouwang.accounts.models import Role
+from shouwang.core.charts import nice_max, tick_label
 from shouwang.grids.models import Grid
 from shouwang.registry import areas
 from shouwang.registry.models import Building, Dwelling, Household, Presence, Resident, Unit
@@ -619,15 +620,13 @@ PAD_L, PAD_R, PAD_T, PAD_B = 40, 40, 14, 28
 def progress_chart(slots: list[Slot], expected: int) -> dict | None:
     """Geometry of the per-slot bars and the cumulative line in SVG user units (the template
     draws it, no JavaScript) — as `queues.report.served_chart` does."""
-    from shouwang.queues.report import _nice_max, _tick_label
-
     if not slots:
         return None
     plot_w = CHART_W - PAD_L - PAD_R
     plot_h = CHART_H - PAD_T - PAD_B
     base = PAD_T + plot_h
-    top_n = _nice_max(max(s.count for s in slots))
-    top_c = _nice_max(max(expected, slots[-1].cumulative, 1))
+    top_n = nice_max(max(s.count for s in slots))
+    top_c = nice_max(max(expected, slots[-1].cumulative, 1))
     slot_w = plot_w / len(slots)
     bar_w = max(slot_w * 0.7, 1)
     every = max(1, math.ceil(len(slots) / 8))
@@ -658,11 +657,11 @@ def progress_chart(slots: list[Slot], expected: int) -> dict | None:
         "bars": bars,
         "line": " ".join(points),
         "ticks": [
-            {"y": round(base - plot_h * k / 4, 1), "label": _tick_label(top_n * k / 4)}
+            {"y": round(base - plot_h * k / 4, 1), "label": tick_label(top_n * k / 4)}
             for k in range(5)
         ],
         "cum_ticks": [
-            {"y": round(base - plot_h * k / 4, 1), "label": _tick_label(top_c * k / 4)}
+            {"y": round(base - plot_h * k / 4, 1), "label": tick_label(top_c * k / 4)}
             for k in range(5)
         ],
         "expected_y": round(base - plot_h * expected / top_c, 1) if expected else None,
