@@ -7,6 +7,10 @@ import random
 import threading
 from datetime import date
 
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test.client import ClientHandler
 from stdnum.cn import ric
 
 _seq = itertools.count(1)
@@ -145,3 +149,35 @@ def run_at_once(attach, fn, args) -> tuple[list, list]:
     assert not any(t.is_alive() for t in threads), "a thread hung"
     assert not crashes, [f"{type(e).__name__}: {e}" for e in crashes]
     return results, refusals
+
+
+class FrontClientHandler(ClientHandler):
+    """The test client's handler with one of config/wsgi.py's fronts in front of Django (the
+    quick "take a number" path, the scan path). `match(environ)` says whether the front takes
+    the request; `respond(request, matched)` is the front's answer, or None to hand it on to
+    Django as the front does. An answer the front gives carries `quick=True`."""
+
+    def match(self, environ):
+        raise NotImplementedError
+
+    def respond(self, request, matched):
+        raise NotImplementedError
+
+    def __call__(self, environ):
+        matched = self.match(environ)
+        if matched is None:
+            return super().__call__(environ)
+        request_started.disconnect(close_old_connections)  # as ClientHandler: keep the test's
+        request_started.send(sender=self.__class__, environ=environ)  # transaction open
+        request_started.connect(close_old_connections)
+        request = WSGIRequest(environ)
+        request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
+        response = self.respond(request, matched)
+        if response is None:
+            return super().__call__(environ)
+        response.wsgi_request = request
+        response.quick = True
+        request_finished.disconnect(close_old_connections)
+        response.close()
+        request_finished.connect(close_old_connections)
+        return response

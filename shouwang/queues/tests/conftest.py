@@ -4,38 +4,22 @@ persona and the point they set up."""
 from urllib.parse import urlencode
 
 import pytest
-from django.core.handlers.wsgi import WSGIRequest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.test import Client
-from django.test.client import ClientHandler
 
+from shouwang.core.testing import FrontClientHandler
 from shouwang.queues import quick, services
 
 
-class QuickClientHandler(ClientHandler):
+class QuickClientHandler(FrontClientHandler):
     """The test client's handler with the quick "take a number" path in front, as config/wsgi.py
     puts it in front of Django: a press it answers never reaches the middleware (the answer
     carries `quick=True`); anything else goes on to Django with its body intact."""
 
-    def __call__(self, environ):
-        m = quick.match(environ)
-        if m is None:
-            return super().__call__(environ)
-        request_started.disconnect(close_old_connections)  # as ClientHandler: keep the test's
-        request_started.send(sender=self.__class__, environ=environ)  # transaction open
-        request_started.connect(close_old_connections)
-        request = WSGIRequest(environ)
-        request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
-        response = quick.QuickTake(None).respond(request, m)
-        if response is None:
-            return super().__call__(environ)
-        response.wsgi_request = request
-        response.quick = True
-        request_finished.disconnect(close_old_connections)
-        response.close()
-        request_finished.connect(close_old_connections)
-        return response
+    def match(self, environ):
+        return quick.match(environ)
+
+    def respond(self, request, matched):
+        return quick.QuickTake(None).respond(request, matched)
 
 
 class FormClient(Client):

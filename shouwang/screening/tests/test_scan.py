@@ -8,15 +8,13 @@ import json
 import uuid
 
 import pytest
-from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
-from django.test.client import ClientHandler
 from django.utils import timezone
 
 from shouwang.core.audit import AuditEvent
-from shouwang.core.testing import valid_id
+from shouwang.core.testing import FrontClientHandler, valid_id
 from shouwang.residents import services as passes
 from shouwang.residents.tokens import token_for
 from shouwang.screening import quick, scan, station
@@ -66,25 +64,16 @@ def a_scan(tube="T0001", *, capacity=10, queued=False, **who) -> dict:
     }
 
 
-class QuickHandler(ClientHandler):
+class QuickHandler(FrontClientHandler):
     """The test client's handler with the scan front in front of Django, as config/wsgi.py puts
     it: an answer it gives carries `quick=True`."""
 
-    def __call__(self, environ):
-        op = quick.match(environ)
-        if op is None:
-            return super().__call__(environ)
-        request_started.disconnect(close_old_connections)  # keep the test's transaction open
-        request_started.send(sender=self.__class__, environ=environ)
-        request_started.connect(close_old_connections)
-        request = WSGIRequest(environ)
-        response = quick.QuickScan(None).respond(request, op)
+    def match(self, environ):
+        return quick.match(environ)
+
+    def respond(self, request, matched):
+        response = quick.QuickScan(None).respond(request, matched)
         assert response is not None
-        response.wsgi_request = request
-        response.quick = True
-        request_finished.disconnect(close_old_connections)
-        response.close()
-        request_finished.connect(close_old_connections)
         return response
 
 
