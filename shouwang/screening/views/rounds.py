@@ -6,9 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,39 +17,20 @@ from shouwang.core.errors import DomainError
 from shouwang.core.views import capability_required
 from shouwang.grids.selectors import grids_for
 from shouwang.registry.models import Building, Compound
-from shouwang.screening import services
+from shouwang.screening import coverage, services
 from shouwang.screening.forms import LaneForm, PointForm, RoundForm
 from shouwang.screening.models import RoundKind, TubeResult
 
 RECENT = 8
 
 
-def maybe_url(name: str, *args) -> str | None:
-    """A link to another part's page, or None while that part is not there yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _tally(user):
-    """D's tally (coverage.tally + _tally.html), when it is there."""
-    try:
-        from shouwang.screening import coverage
-
-        get_template("screening/_tally.html")
-        return coverage.tally(user.community)
-    except (ImportError, AttributeError, TemplateDoesNotExist):
-        return None
-
-
 def round_links(user, rnd) -> dict:
     return {
         # Antigen rounds are self-tests reported per person: nothing to swab at a point.
-        "sample": maybe_url("screening:sample", rnd.pk)
+        "sample": reverse("screening:sample", args=[rnd.pk])
         if can(user, "screening.sample") and rnd.kind != RoundKind.ANTIGEN
         else None,
-        "coverage": maybe_url("screening:coverage", rnd.pk)
+        "coverage": reverse("screening:coverage", args=[rnd.pk])
         if can(user, "screening.coverage")
         else None,
         # ... and no tubes, no lab results, no doors to visit: coverage counts the reports.
@@ -97,7 +76,7 @@ def index(request):
         {
             "todays": todays,
             "by_kind": by_kind,
-            "tally": _tally(user),
+            "tally": coverage.tally(user.community),
             "can_manage": can(user, "screening.manage"),
             "can_antigen": can(user, "screening.antigen"),
             "can_rollup": can(user, "rollup.view"),

@@ -18,7 +18,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -93,14 +93,6 @@ def page_strings() -> dict:
     }
 
 
-def _url(name: str, *args) -> str:
-    """The URL of a route that another part of the app may not have added yet ("" if absent)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
 def _visit_list(request, round_: Round):
     raw = request.GET.get("visit_list")
     if not raw:
@@ -116,7 +108,7 @@ def _visit_list(request, round_: Round):
     for v in visits:
         v.place = place_label(v.household)
         v.head_masked = mask_name_initial(v.household.head.name) if v.household.head else ""
-        v.record_url = _url("screening:visit_record", v.pk)
+        v.record_url = reverse("screening:visit_record", args=[v.pk])
     return vl, visits
 
 

@@ -18,7 +18,6 @@ from shouwang.screening import services, visits
 from shouwang.screening.forms import AssignForm, VisitListForm, VisitRecordForm
 from shouwang.screening.models import Visit, VisitReason
 from shouwang.screening.sealed import sealed_building_ids
-from shouwang.screening.views.rounds import maybe_url
 
 
 def _people(user):
@@ -94,7 +93,7 @@ def _list_context(request, vl) -> dict:
         "counts": counts,
         "assignees": list(vl.assignees.all()),
         "statuses": Visit.Status.choices,
-        "sample_url": maybe_url("screening:sample", vl.round_id),
+        "sample_url": reverse("screening:sample", args=[vl.round_id]),
     }
 
 
