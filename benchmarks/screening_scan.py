@@ -37,10 +37,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -48,14 +46,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    Metric,
     Results,
     code_fingerprint,
+    contest,
+    contest_metrics,
     database,
     database_version,
     log,
     machine,
-    percentile,
+    residents_with_passes,
 )
 
 TITLE = "Scanning: 50 samplers recording swabs at once"
@@ -84,62 +83,12 @@ def build(n: int, samplers: int):
     import datetime as dt
 
     from shouwang.accounts.models import Role, User
-    from shouwang.core import crypto
-    from shouwang.core.testing import unique_id
-    from shouwang.registry.models import (
-        Building,
-        Community,
-        Compound,
-        Dwelling,
-        Household,
-        Resident,
-        Unit,
-    )
     from shouwang.residents import tokens
-    from shouwang.residents.models import Pass
     from shouwang.screening.models import SamplingPoint
 
     started = time.perf_counter()
-    community = Community.objects.create(code="SB", name="筛查基准社区")
-    compound = Compound.objects.create(community=community, name="松林小区")
-    buildings = Building.objects.bulk_create(
-        [Building(community=community, compound=compound, name=f"{i}号楼") for i in range(1, 31)]
-    )
-    units = Unit.objects.bulk_create(
-        [Unit(community=community, building=b, name="1单元") for b in buildings]
-    )
-    n_hh = n // 3 + 1
-    dwellings = Dwelling.objects.bulk_create(
-        [
-            Dwelling(
-                community=community,
-                building=buildings[i % 30],
-                unit=units[i % 30],
-                door=f"{i // 30 // 4 + 1}{i // 30 % 4 + 1:02d}",
-            )
-            for i in range(n_hh)
-        ],
-        batch_size=1000,
-    )
-    households = Household.objects.bulk_create(
-        [Household(community=community, dwelling=d, building_id=d.building_id) for d in dwellings],
-        batch_size=1000,
-    )
-    people = []
-    for i in range(n):
-        number = unique_id()
-        r = Resident(community=community, household=households[i // 3], name=f"王{i}明")
-        r.id_number_enc, r.id_number_index, r.id_number_masked, r.id_tail = (
-            crypto.encrypt(number),
-            crypto.blind_index("id", number),
-            number[:3] + "*" * 11 + number[-4:],
-            number[-4:],
-        )
-        people.append(r)
-    people = Resident.objects.bulk_create(people, batch_size=1000)
-    passes = Pass.objects.bulk_create(
-        [Pass(community=community, resident=r, code=tokens.new_code()) for r in people],
-        batch_size=1000,
+    community, _compound, _buildings, _people, passes = residents_with_passes(
+        "SB", "筛查基准社区", n
     )
     users = User.objects.bulk_create(
         [
@@ -200,66 +149,6 @@ def scan_payloads(port, round_, point, users, passes, label: str) -> list[bytes]
         headers = {"Content-Type": "application/json", "X-Shouwang-Station": keys[j]}
         out.append(_request_bytes(port, "POST", "/screening/scan/", headers, body))
     return out
-
-
-async def _paced(port: int, per_sampler: list[list[bytes]], interval: float):
-    """Each sampler sends its requests one after another, one every `interval` seconds (the next
-    one waits for the answer), starting at a random offset within the first interval."""
-    import asyncio
-    import random
-
-    from queue_take import Answer, _OneRequest, _parse
-
-    loop = asyncio.get_running_loop()
-
-    async def one(payload: bytes) -> Answer:
-        done = loop.create_future()
-        transport, proto = await loop.create_connection(
-            lambda: _OneRequest(payload, done), "127.0.0.1", port
-        )
-        data, _exc = await asyncio.wait_for(done, 30)
-        now = time.perf_counter()
-        transport.close()
-        status, _headers, body = _parse(data)
-        return Answer(status, "", body[:300], proto.sent, now)
-
-    async def sampler(payloads: list[bytes]) -> list[Answer]:
-        out = []
-        await asyncio.sleep(random.random() * interval)
-        for p in payloads:
-            start = time.perf_counter()
-            out.append(await one(p))
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - start)))
-        return out
-
-    per = await asyncio.gather(*(sampler(p) for p in per_sampler))
-    return [a for answers in per for a in answers]
-
-
-def paced(server, label: str, payloads: list[bytes], samplers: int) -> list:
-    import asyncio
-
-    by_sampler = [payloads[j::samplers] for j in range(samplers)]
-    answers = asyncio.run(_paced(server.port, by_sampler, PACED_INTERVAL))
-    ms = [(a.done - a.sent) * 1000 for a in answers if a.status]
-    statuses: dict = {}
-    for a in answers:
-        statuses[a.status] = statuses.get(a.status, 0) + 1
-    log(
-        f"    {label:<34} {len(answers):>5} req paced, p50 {statistics.median(ms):.1f} ms, "
-        f"p99 {percentile(ms, 99):.1f} ms  {statuses}"
-    )
-    return answers
-
-
-def insert_payloads(port, n: int, r: int) -> list[bytes]:
-    from queue_take import _request_bytes
-
-    body = b'{"x": 1}'
-    headers = {"Content-Type": "application/json"}
-    return [
-        _request_bytes(port, "POST", f"/bench/insert/{i}/{r}/", headers, body) for i in range(n)
-    ]
 
 
 def check(round_, answers, n: int) -> dict:
@@ -327,188 +216,64 @@ def profile_scan(community, point, users, passes) -> str:
     return "\n".join(lines)
 
 
-def _median(values):
-    values = [v for v in values if v == v]
-    return statistics.median(values) if values else float("nan")
-
-
 def run(kind: str, n: int, samplers: int, rounds: int, *, profile: bool) -> Results:
-    from queue_take import Server, burst, create_insert_table, granian_argv
-
     results = Results("screening_scan", kind, TITLE)
     results.info.update(machine())
     results.info["code"] = code_fingerprint([*CODE, "benchmarks/_queue_take_app.py"])
-    workers = 1 if kind == "sqlite" else 2
-    tmp = Path(tempfile.mkdtemp(prefix="shouwang_bench_scan_"))
     with database(kind) as url:
         results.info["database"] = database_version(kind)
-        from django.db import connections
-
         n_paced = samplers * PACED_SECONDS
         community, point, users, passes = build(n * rounds + 700 + n_paced, samplers)
-        create_insert_table()
-        connections.close_all()
-        ours = Server("scan", "config.wsgi:application", "", workers, url)
-        base = Server("insert", "benchmarks._queue_take_app:application", "insert", workers, url)
-        runs: dict[str, list] = {"base": [], "scan": []}
-        checks = []
-        all_ok = True
-        try:
-            for s in (ours, base):
-                s.start(tmp)
-            results.info["server"] = " ".join(
-                ["granian", *granian_argv("<target>", ours.port, workers)[1:]]
-            )
-            log(f"  servers, as `shouwang serve` runs the pages: {results.info['server']}")
-            # Warm-up: every worker thread, both servers.
-            warm = new_round(community, 100)
-            connections.close_all()
-            burst(
-                ours,
-                "warm-up scan",
-                scan_payloads(ours.port, warm, point, users, passes[-600:], "W"),
-                max_open=samplers,
-            )
-            burst(base, "warm-up insert", insert_payloads(base.port, 600, 0), max_open=samplers)
-            for r in range(rounds):
-                log(f"  round {r + 1}/{rounds}")
-                b = burst(
-                    base,
-                    "insert (baseline)",
-                    insert_payloads(base.port, n, r + 1),
-                    max_open=samplers,
-                )
-                runs["base"].append(b)
+
+        def warm(port):
+            return scan_payloads(port, new_round(community, 100), point, users, passes[-600:], "W")
+
+        def prepare(port, count, r):
+            """Round r's scans (r None: the paced run's) and their check."""
+            if r is None:
+                round_ = new_round(community, 90)
+                mine, tag = passes[rounds * n : rounds * n + count], "P"
+            else:
                 round_ = new_round(community, r + 1)
-                mine = passes[r * n : (r + 1) * n]
-                payloads = scan_payloads(ours.port, round_, point, users, mine, f"R{r}")
-                connections.close_all()
-                b = burst(ours, "scan", payloads, max_open=samplers)
-                c = check(round_, b.answers, n)
-                connections.close_all()
-                b.checks = c
-                checks.append(c)
-                all_ok &= c["ok"]
-                log(f"      {'ok' if c['ok'] else 'FAILED'}: {c}")
-                runs["scan"].append(b)
-                time.sleep(0.5)
-            log(f"  paced: {samplers} samplers, one scan a second each, {PACED_SECONDS} s")
-            paced_base = paced(
-                base, "insert (baseline), paced", insert_payloads(base.port, n_paced, 90), samplers
-            )
-            round_ = new_round(community, 90)
-            mine = passes[rounds * n : rounds * n + n_paced]
-            payloads = scan_payloads(ours.port, round_, point, users, mine, "P")
-            connections.close_all()
-            paced_scan = paced(ours, "scan, paced", payloads, samplers)
-            c = check(round_, paced_scan, n_paced)
-            connections.close_all()
-            all_ok &= c["ok"]
-            log(f"      {'ok' if c['ok'] else 'FAILED'}: {c}")
-        finally:
-            for s in (ours, base):
-                s.stop()
+                mine, tag = passes[r * n : (r + 1) * n], f"R{r}"
+            payloads = scan_payloads(port, round_, point, users, mine, tag)
+            return payloads, lambda answers: check(round_, answers, count)
 
-        def med(key, attr):
-            return _median([getattr(b, attr) for b in runs[key]])
-
-        def p99(key):
-            return _median(
-                [
-                    percentile([(a.done - a.sent) * 1000 for a in b.answers if a.status], 99)
-                    for b in runs[key]
-                ]
-            )
-
-        def p50(key):
-            return _median(
-                [
-                    statistics.median([(a.done - a.sent) * 1000 for a in b.answers if a.status])
-                    for b in runs[key]
-                ]
-            )
-
-        base_rate, base_cpu = med("base", "rate"), med("base", "per_cpu")
-        rate, cpu = med("scan", "rate"), med("scan", "per_cpu")
-        name = "bare Django view, 1 ORM INSERT"
-        results.add(
-            Metric(
-                "scans: correct",
-                float(statistics.mean(c["rows"] for c in checks)),
-                None,
-                "requests",
-                target=f"{n:,} counted samples, every answer `recorded`",
-                passed=all_ok,
-                note="; ".join(str(c) for c in checks),
-            )
+        c = contest(
+            results,
+            kind,
+            url,
+            label="scan",
+            who="samplers",
+            clients=samplers,
+            rounds=rounds,
+            n=n,
+            n_paced=n_paced,
+            paced_seconds=PACED_SECONDS,
+            interval=PACED_INTERVAL,
+            warm=warm,
+            prepare=prepare,
+            statuses=True,
         )
-        results.add(
-            Metric(
-                "scans: requests/s",
-                rate,
-                base_rate,
-                "req/s",
-                baseline_name=name,
-                target="≥ 0.5 × the baseline",
-                passed=rate >= TARGET_RATIO * base_rate,
-                note=f"median of {rounds}; {samplers} requests in flight",
-            )
+        for b, checked in zip(c.runs["scan"], c.checks, strict=True):
+            b.checks = checked
+        contest_metrics(
+            results,
+            kind,
+            c,
+            noun="scans",
+            who="samplers",
+            clients=samplers,
+            rounds=rounds,
+            correct=f"{n:,} counted samples, every answer `recorded`",
+            target_ratio=TARGET_RATIO,
+            target_p99_ms=TARGET_P99_MS,
+            p50=statistics.median,
+            paced_note="; request written → answer read, a new connection per request",
         )
-        results.add(
-            Metric(
-                "scans: requests/server CPU-s",
-                cpu,
-                base_cpu,
-                "req/CPU-s",
-                baseline_name=name,
-                target="≥ 0.5 × the baseline",
-                passed=cpu >= TARGET_RATIO * base_cpu,
-                note=(
-                    f"with the PostgreSQL backends' CPU: {med('scan', 'per_cpu_with_db'):,.0f} vs "
-                    f"{med('base', 'per_cpu_with_db'):,.0f}"
-                    if kind == "postgres"
-                    else "granian process tree (SQLite works inside it)"
-                ),
-            )
-        )
-
-        def paced_ms(answers, q):
-            ms = [(a.done - a.sent) * 1000 for a in answers if a.status]
-            return percentile(ms, q) if q != 50 else statistics.median(ms)
-
-        results.add(
-            Metric(
-                f"scans: p99 latency, {samplers} samplers scanning once a second each",
-                paced_ms(paced_scan, 99),
-                paced_ms(paced_base, 99),
-                "ms",
-                baseline_name=name + " (same pacing)",
-                target=f"< {TARGET_P99_MS:.0f} ms",
-                passed=paced_ms(paced_scan, 99) < TARGET_P99_MS,
-                note=f"p50 {paced_ms(paced_scan, 50):.1f} ms (baseline "
-                f"{paced_ms(paced_base, 50):.1f} ms); {len(paced_scan)} scans; request written → "
-                "answer read, a new connection per request",
-            )
-        )
-        results.add(
-            Metric(
-                f"scans: p99 latency in the bursts, {samplers} in flight without a pause",
-                p99("scan"),
-                p99("base"),
-                "ms",
-                baseline_name=name + " (same load)",
-                target="(throughput test: the wait in the queue, no target)",
-                passed=None,
-                note=f"p50 {p50('scan'):.1f} ms (baseline {p50('base'):.1f} ms)",
-            )
-        )
-        results.info["bursts"] = {k: [b.summary() for b in v] for k, v in runs.items()}
-        if not all_ok:
-            results.notes.append("A CORRECTNESS CHECK FAILED: see the checks.")
         if profile:
             results.sections["scan profile"] = profile_scan(community, point, users, passes)
             log(results.sections["scan profile"])
-    shutil.rmtree(tmp, ignore_errors=True)
     return results
 
 

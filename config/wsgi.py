@@ -16,3 +16,9 @@ application = QuickTake(application)
 from shouwang.screening.quick import QuickScan  # noqa: E402
 
 application = QuickScan(application)
+
+# The checkpoint pass decision (JSON with a gate key in a header) likewise. See
+# shouwang/checkpoints/quick.py.
+from shouwang.checkpoints.quick import QuickPass  # noqa: E402
+
+application = QuickPass(application)

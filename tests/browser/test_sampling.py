@@ -85,15 +85,47 @@ def _scan(page, text: str) -> None:
 SCAN_PATHS = "**/screening/scan/**"
 
 
+class _Cut:
+    """The server side of a dropped network: a scan request that still reaches the test server
+    is refused before any view runs (the browser sees a failed request, as it would a dead
+    network). Chromium's offline emulation and request routing do not always reach the first
+    requests of a document that a service worker opened, nor POSTs that the worker's static
+    routing sends straight to the network, so a batch could slip out right after the reload."""
+
+    def __init__(self):
+        self.refused = 0
+
+    def __call__(self, sender, environ=None, **kw):
+        if environ and environ.get("PATH_INFO", "").startswith("/screening/scan/"):
+            self.refused += 1
+            raise ConnectionAbortedError("the test network is down")
+
+
+_cut = _Cut()
+
+
+@pytest.fixture(autouse=True)
+def _network_back():
+    """A test that fails while 'offline' does not leave the next test's server cut off."""
+    yield
+    from django.core.signals import request_started
+
+    request_started.disconnect(_cut)
+
+
 def _offline(ctx) -> None:
-    """The network drops. Chromium's offline emulation does not always reach the first requests
-    of a document that a service worker opened (a batch could slip out right after the reload),
-    so the scan endpoints are cut off as well — as they would be by a real dropped network."""
+    """The network drops: for the browser, and for any request that still gets out."""
+    from django.core.signals import request_started
+
     ctx.set_offline(True)
     ctx.route(SCAN_PATHS, lambda route: route.abort("internetdisconnected"))
+    request_started.connect(_cut)
 
 
 def _online(ctx) -> None:
+    from django.core.signals import request_started
+
+    request_started.disconnect(_cut)
     ctx.unroute(SCAN_PATHS)
     ctx.set_offline(False)
 
