@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.control import services as control
 from shouwang.core.audit import audit
 from shouwang.core.errors import invalid
 from shouwang.registry.models import Household, Presence, Resident
@@ -89,13 +90,16 @@ def report_save(
             report.photo.save(f"{uuid.uuid4().hex}.jpg", ContentFile(processed.photo), save=False)
         report.save()
         if result == AntigenResult.POSITIVE:
-            Positive.objects.get_or_create(
+            positive, new = Positive.objects.get_or_create(
                 community_id=resident.community_id,
                 resident=resident,
                 source=PositiveSource.ANTIGEN,
                 antigen=report,
                 defaults={"detected_on": date},
             )
+            if new:
+                # Propose (never set) sealing the building, for a second pair of eyes.
+                control.propose_from_positive(positive)
         summary = f"{resident.name} (#{resident.pk}) {date}: {result}" + (
             " (replaced)" if not created else ""
         )

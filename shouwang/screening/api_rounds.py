@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 from shouwang.accounts.models import User
 from shouwang.accounts.permissions import require
 from shouwang.accounts.scope import scope_queryset
+from shouwang.control import levels
 from shouwang.core.errors import invalid
 from shouwang.grids.models import Grid
 from shouwang.registry.models import Building, Compound
@@ -60,6 +61,7 @@ def _round_out(r: Round) -> dict:
         "compound_ids": [c.pk for c in r.compounds.all()],
         "building_ids": [b.pk for b in r.buildings.all()],
         "grid_ids": [g.pk for g in r.grids.all()],
+        "control_levels": list(levels.parse(r.control_levels)),
         "point_ids": [p.pk for p in r.points.all()],
         "note": r.note,
         "closed_at": r.closed_at,
@@ -89,6 +91,7 @@ def _round_fields(user, payload: RoundIn) -> dict:
         "compounds": _ids(user, Compound, payload.compound_ids, "compound_ids"),
         "buildings": _ids(user, Building, payload.building_ids, "building_ids"),
         "grids": _ids(user, Grid, payload.grid_ids, "grid_ids"),
+        "control_levels": payload.control_levels,
         "points": _ids(user, SamplingPoint, payload.point_ids, "point_ids"),
         "note": payload.note,
     }

@@ -34,6 +34,7 @@ from shouwang.core.charts import nice_max, tick_label
 from shouwang.grids.models import Grid
 from shouwang.registry import areas
 from shouwang.registry.models import Building, Dwelling, Household, Presence, Resident, Unit
+from shouwang.screening import services
 from shouwang.screening.models import (
     AntigenReport,
     Exemption,
@@ -63,26 +64,48 @@ def _round_buildings_sql() -> str:
     community), not on the residents."""
     none_chosen, includes = areas.covers_sql(Round, "ro.id")
     return (
-        f"SELECT ro.id AS round_id, ro.kind AS kind, ro.date AS date, b.id AS building_id "
+        "SELECT ro.id AS round_id, ro.kind AS kind, ro.date AS date, "
+        "ro.control_levels AS levels, b.id AS building_id "
         f"FROM {T['round']} ro JOIN {T['building']} b ON b.community_id = ro.community_id "
         f"WHERE ro.id IN ({{ids}}) AND (({none_chosen}) OR {includes})"
     )
 
 
-def _from_sql(round_ids: list[int], *, extra_where: str = "") -> tuple[str, list]:
+def _levels_where(rounds: list[Round]) -> tuple[str, list]:
+    """The rounds' control levels as a condition on the joined household `h` and building `b`
+    (a round with levels keeps the homes under one of them at `services.round_moment`; a round
+    without keeps everyone), and its parameters; nothing when no round has levels."""
+    with_levels = [r for r in rounds if r.control_levels]
+    if not with_levels:
+        return "", []
+    moment = max(services.round_moment(r) for r in with_levels)
+    return (
+        "AND (rb.levels = '' OR EXISTS (SELECT 1 FROM control_control cc "
+        f"JOIN {T['dwelling']} ld ON ld.id = h.dwelling_id "
+        "WHERE (',' || rb.levels || ',') LIKE ('%%,' || cc.level || ',%%') "
+        "AND cc.starts_at <= %s AND (cc.ended_at IS NULL OR cc.ended_at > %s) "
+        "AND (cc.unit_id = ld.unit_id OR cc.building_id = b.id "
+        "OR cc.compound_id = b.compound_id))) ",
+        [moment, moment],
+    )
+
+
+def _from_sql(rounds: list[Round], *, extra_where: str = "") -> tuple[str, list]:
     """FROM … WHERE over every resident in scope of the rounds, with the exemption and "done"
     rows joined (each join finds at most one row: the unique constraints)."""
+    round_ids = [r.pk for r in rounds]
     ids = ", ".join(["%s"] * len(round_ids))
     rb = _round_buildings_sql().format(ids=ids)
+    by_level, level_params = _levels_where(rounds)
     sql = (
         f"FROM ({rb}) rb "
         f"JOIN {T['household']} h ON h.building_id = rb.building_id "
         f"JOIN {T['building']} b ON b.id = rb.building_id "
         f"JOIN {T['resident']} r ON r.household_id = h.id "
         f"LEFT JOIN {T['exemption']} e ON e.round_id = rb.round_id AND e.resident_id = r.id "
-        "WHERE 1 = 1 " + extra_where
+        "WHERE 1 = 1 " + by_level + extra_where
     )
-    return sql, list(round_ids)
+    return sql, [*round_ids, *level_params]
 
 
 # Flags over the joined row (no parameters: the literals are our own choices). "Done" is an
@@ -106,16 +129,19 @@ def _sum(cond: str) -> str:
 
 
 def _scoped_round_ids(ids: list[int]) -> set[int]:
-    """The rounds among `ids` with compounds, buildings or grids chosen (the others cover their
-    whole community)."""
+    """The rounds among `ids` with compounds, buildings, grids or control levels chosen (the
+    others cover their whole community)."""
     if not ids:
         return set()
     marks = ", ".join(["%s"] * len(ids))
     sql = " UNION ".join(
-        f"SELECT {owner} FROM {table} WHERE {owner} IN ({marks})"
-        for _k, table, owner, _t in areas.tables(Round)
+        [
+            f"SELECT {owner} FROM {table} WHERE {owner} IN ({marks})"
+            for _k, table, owner, _t in areas.tables(Round)
+        ]
+        + [f"SELECT id FROM {T['round']} WHERE id IN ({marks}) AND control_levels <> ''"]
     )
-    return {r[0] for r in _fetch(sql, ids * len(areas.KINDS))}
+    return {r[0] for r in _fetch(sql, ids * (len(areas.KINDS) + 1))}
 
 
 def _counts_whole(rounds: list[Round]) -> dict:
@@ -190,7 +216,9 @@ def _counts(
     antigen rounds, the day's reports — of people expected. Hash-joinable both ways, so a
     district's day (≈750,000 residents, ≈620,000 samples) is a few table scans, not a probe per
     resident."""
-    params = list(params or [])
+    by_level, level_params = _levels_where(rounds)
+    extra_where = by_level + extra_where
+    params = [*level_params, *(params or [])]
     ids = [r.pk for r in rounds]
     marks = ", ".join(["%s"] * len(ids))
     rb = _round_buildings_sql().format(ids=marks)
@@ -467,7 +495,7 @@ def missing(
     if grid_id is not None:
         where += "AND b.grid_id = %s "
         params.append(grid_id)
-    sql_from, from_params = _from_sql([round.pk], extra_where=where)
+    sql_from, from_params = _from_sql([round], extra_where=where)
     rows = _fetch(
         "SELECT r.id, r.name, r.phone_masked, h.contact_phone_masked, h.id, h.dwelling_id, b.id, "
         "c.name, b.name, u.name, d.door, b.grid_id, g.name, "
@@ -533,7 +561,7 @@ class ExemptRow:
 def exempt(round: Round, user=None) -> list[ExemptRow]:
     """Who is exempt and why: the ledger's presence, or the round's Exemption row."""
     where, params = _grid_filter(user)
-    sql_from, from_params = _from_sql([round.pk], extra_where=where)
+    sql_from, from_params = _from_sql([round], extra_where=where)
     rows = _fetch(
         "SELECT r.id, r.name, c.name, b.name, u.name, d.door, r.presence, e.id, e.reason, e.note "
         f"{sql_from.replace('WHERE 1 = 1', _missing_joins() + ' WHERE 1 = 1', 1)} "

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.control import levels
+from shouwang.control.models import ACTIVE_LEVELS
 from shouwang.core.forms import DomainErrors, area_checks
 from shouwang.screening.models import (
     PointKind,
@@ -39,6 +41,12 @@ class RoundForm(DomainErrors, forms.Form):
     compounds = area_checks(_("Compounds"))
     grids = area_checks(_("Grids"))
     buildings = area_checks(_("Buildings"))
+    control_levels = forms.MultipleChoiceField(
+        label=_("Only places under these control levels"),
+        choices=[(level.value, level.label) for level in ACTIVE_LEVELS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     points = area_checks(_("Sampling points"))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -62,6 +70,7 @@ class RoundForm(DomainErrors, forms.Form):
             "compounds": list(rnd.compounds.all()),
             "buildings": list(rnd.buildings.all()),
             "grids": list(rnd.grids.all()),
+            "control_levels": list(levels.parse(rnd.control_levels)),
             "points": list(rnd.points.all()),
             "note": rnd.note,
         }
@@ -69,7 +78,9 @@ class RoundForm(DomainErrors, forms.Form):
     def service_fields(self) -> dict:
         d = self.cleaned_data
         return {
-            k: (d[k] or []) if k in ("compounds", "buildings", "grids", "points") else d[k]
+            k: (d[k] or [])
+            if k in ("compounds", "buildings", "grids", "control_levels", "points")
+            else d[k]
             for k in (
                 "kind",
                 "number",
@@ -80,6 +91,7 @@ class RoundForm(DomainErrors, forms.Form):
                 "compounds",
                 "buildings",
                 "grids",
+                "control_levels",
                 "points",
                 "note",
             )

@@ -54,6 +54,9 @@ class Round(models.Model):
     points = models.ManyToManyField(
         "screening.SamplingPoint", blank=True, related_name="rounds", verbose_name=_("points")
     )
+    # Control levels, comma-separated ("sealed,close_contact"): only the places under one of
+    # them, within the areas above (empty: every place in the areas). shouwang/control/levels.py.
+    control_levels = models.CharField(_("control levels"), max_length=100, blank=True, default="")
     note = models.CharField(_("note"), max_length=200, blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -261,6 +264,8 @@ class Sample(models.Model):
             models.Index(fields=["round", "resident"], name="screening_sample_round_res"),
             models.Index(fields=["tube"], name="screening_sample_tube"),
             models.Index(fields=["round", "server_at"], name="screening_sample_round_at"),
+            # A person's latest samples (the checkpoint's "negative test within N hours").
+            models.Index(fields=["resident", "device_at"], name="screening_sample_res_at"),
         ]
 
     def __str__(self):
@@ -442,7 +447,10 @@ class Positive(models.Model):
                 name="screening_positive_tube_once",
             ),
         ]
-        indexes = [models.Index(fields=["community", "detected_on"], name="screening_pos_day")]
+        indexes = [
+            models.Index(fields=["community", "detected_on"], name="screening_pos_day"),
+            models.Index(fields=["resident", "detected_on"], name="screening_pos_res_day"),
+        ]
 
     def __str__(self):
         return f"{self.resident_id} {self.detected_on}"

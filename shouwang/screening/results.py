@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.control import services as control
 from shouwang.core import crypto
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, invalid
@@ -378,6 +379,8 @@ def _pooled_positive(actor, tube: Tube, out: Outcome, texts: bool = True) -> Non
         ignore_conflicts=True,
     )
     out.flagged = len(residents)
+    # Propose (never set) a control level on their buildings, for a second pair of eyes.
+    control.propose_from_pooled(tube, residents)
     households = sorted(
         set(Resident.objects.filter(pk__in=residents).values_list("household_id", flat=True))
     )
@@ -492,6 +495,11 @@ def _single_positive(tube: Tube, out: Outcome, now) -> None:
         ignore_conflicts=True,
     )
     out.positives = len(residents)
+    # Propose (never set) sealing the person's building, for a second pair of eyes.
+    for positive in Positive.objects.filter(tube=tube, resident_id__in=residents).select_related(
+        "resident__household__building__compound", "resident__household__dwelling", "tube"
+    ):
+        control.propose_from_positive(positive)
     out.cleared = _clear(tube, residents, now)
 
 

@@ -31,13 +31,11 @@ later than the close).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
-import weakref
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -47,6 +45,11 @@ from shouwang.accounts.permissions import CAPABILITIES
 from shouwang.core.audit import audit
 from shouwang.core.errors import DomainError
 from shouwang.core.masking import mask_name
+from shouwang.core.rawrows import as_date as _date
+from shouwang.core.rawrows import aware as _dt
+from shouwang.core.rawrows import fetch_row as _fetch_one
+from shouwang.core.rawrows import insert_or_skip as _insert
+from shouwang.core.rawrows import table as _t
 from shouwang.registry import areas, validation
 from shouwang.registry.models import Building, Dwelling, Household, Resident, Unit
 from shouwang.residents.models import Pass
@@ -226,10 +229,6 @@ def _walk_in(data: dict) -> WalkIn:
 # --- the one SELECT ----------------------------------------------------------------------------
 
 
-def _t(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _agg(table: str, column: str, where: str) -> str:
     agg = "string_agg" if connection.vendor == "postgresql" else "group_concat"
     return f"(SELECT {agg}(CAST({column} AS TEXT), ',') FROM {table} WHERE {where})"
@@ -287,67 +286,6 @@ def _load_sql(vendor: str, how: str) -> str:
         f"LEFT JOIN {sample} mine ON mine.uid = %(uid)s "
         "WHERE u.id = %(user)s"
     )
-
-
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # raw connection -> names
-
-
-@cache
-def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """The query with $1, $2 … for its %(name)s parameters, and the names in that order."""
-    names: list[str] = []
-
-    def number(m):
-        if m[1] not in names:
-            names.append(m[1])
-        return f"${names.index(m[1]) + 1}"
-
-    return re.sub(r"%\((\w+)\)s", number, sql), tuple(names)
-
-
-def _fetch_one(sql: str, params: dict):
-    """The query's first row. On PostgreSQL, outside a transaction (a scan's read), as a
-    prepared statement of this connection: planning this many-join query costs several times
-    running it (≈ 4 ms against 0.6 ms on the benchmark machine), and Django's client-side
-    binding re-plans it every time. Inside a transaction (tests, undo) it is run as is, so a
-    rollback can never take a PREPARE with it."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        with connection.cursor() as c:
-            c.execute(sql, params)
-            return c.fetchone()
-    from psycopg import errors
-
-    connection.ensure_connection()
-    names = _prepared.setdefault(connection.connection, set())
-    text, order = _positional(sql)
-    name = f"shouwang_scan_{len(text)}_{abs(hash(text)) % 10**8}"
-    args = [params[n] for n in order]
-    execute = f"EXECUTE {name}({', '.join(['%s'] * len(args))})"
-    with connection.cursor() as c:
-        if name not in names:
-            c.execute(f"PREPARE {name} AS {text}")
-            names.add(name)
-        try:
-            c.execute(execute, args)
-        except errors.InvalidSqlStatementName:  # the session was reset under us (a pooler)
-            c.execute(f"PREPARE {name} AS {text}")
-            c.execute(execute, args)
-        return c.fetchone()
-
-
-def _dt(value):
-    """A datetime column as read by the raw cursor: aware (SQLite hands back naive UTC)."""
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
-
-
-def _date(value):
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)
 
 
 def _split(ids: str | None) -> list[int]:
@@ -474,41 +412,6 @@ def _load(station: Station, scan: ScanIn, how: str, *, code=None, resident_id=No
 
 
 # --- the writes --------------------------------------------------------------------------------
-
-
-@cache
-def _insert_sql(model, conflict: str) -> tuple[str, list]:
-    qn = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    return (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT {conflict} DO NOTHING",
-        fields,
-    )
-
-
-@cache
-def _preps(model, vendor: str) -> list:
-    """Per field of `_insert_sql`: the field when its value needs the database's adaptation
-    (UUIDs, times, decimals), else None (strings, numbers, booleans go as they are)."""
-    _sql, fields = _insert_sql(model, "")
-    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
-    return [None if isinstance(f, plain) or f.is_relation else f for f in fields]
-
-
-def _insert(model, conflict: str, values: dict) -> bool:
-    """INSERT … ON CONFLICT … DO NOTHING; True when a row was inserted."""
-    sql, fields = _insert_sql(model, conflict)
-    get = values.get
-    params = [
-        get(f.attname)
-        if prep is None
-        else prep.get_db_prep_save(get(f.attname), connection=connection)
-        for f, prep in zip(fields, _preps(model, connection.vendor), strict=True)
-    ]
-    with connection.cursor() as c:
-        c.execute(sql, params)
-        return c.rowcount == 1
 
 
 _SAMPLE_BLANKS = {

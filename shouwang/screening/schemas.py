@@ -19,6 +19,11 @@ class RoundIn(Schema):
     compound_ids: list[int] = []
     building_ids: list[int] = []
     grid_ids: list[int] = Field([], description="No area chosen: the whole community.")
+    control_levels: list[str] = Field(
+        [],
+        description="Only the homes under one of these control levels (sealed | close_contact "
+        "| controlled | precaution), within the areas; empty: every home in the areas.",
+    )
     point_ids: list[int] = []
     note: str = ""
 
@@ -34,6 +39,7 @@ class RoundOut(Schema):
     compound_ids: list[int]
     building_ids: list[int]
     grid_ids: list[int]
+    control_levels: list[str]
     point_ids: list[int]
     note: str
     closed_at: datetime | None

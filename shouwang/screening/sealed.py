@@ -1,13 +1,13 @@
-"""Which buildings are sealed (封控) today.
+"""Which buildings are sealed (封控) today, for the sampling flag "someone from a sealed building
+at a street point" and the "sealed building" door-to-door list.
 
-Area control — control levels per building, approved by four eyes — comes with issue 7. Until
-then no building is recorded as sealed, and this says so: an empty set. The sampling flag
-"someone from a sealed building at a street point" and the "sealed building" visit reason read
-this one function, so area control only has to answer it.
+Area control keeps the levels (shouwang/control): a building counts when it, its compound or one
+of its units is sealed or a close-contact building. The answer is cached per process for a few
+seconds (the scan path asks on every scan); see control/levels.py.
 """
 
 from __future__ import annotations
 
+from shouwang.control.levels import sealed_building_ids
 
-def sealed_building_ids(community_id: int) -> frozenset[int]:
-    return frozenset()
+__all__ = ["sealed_building_ids"]

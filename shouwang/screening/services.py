@@ -4,6 +4,8 @@ there. Results are in results.py, door-to-door lists in visits.py."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import CAPABILITIES
 from shouwang.accounts.scope import get_scoped, scope_queryset
+from shouwang.control import levels
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, NotFound, invalid
 from shouwang.registry import areas
@@ -86,8 +89,32 @@ def scope_q(rnd: Round, prefix: str = "building__") -> Q:
     return q
 
 
+def round_moment(rnd: Round, now=None) -> dt.datetime:
+    """When a round's control levels are read: now, or the round's end once it is over (a past
+    round keeps the places it had when a building is released later)."""
+    now = now or timezone.now()
+    tz = timezone.get_current_timezone()
+    if rnd.kind == RoundKind.ANTIGEN:
+        end = dt.datetime.combine(rnd.date + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    else:
+        end = dt.datetime.combine(rnd.date, rnd.ends_at, tzinfo=tz)
+    return min(now, end)
+
+
+def levels_q(rnd: Round, prefix: str = "") -> Q:
+    """A filter on households (through `prefix`) for the round's control levels, if any."""
+    chosen = levels.parse(rnd.control_levels)
+    if not chosen:
+        return Q()
+    return levels.dwelling_q(chosen, now=round_moment(rnd), prefix=prefix)
+
+
 def households_in_scope(rnd: Round):
-    return Household.objects.filter(community_id=rnd.community_id).filter(scope_q(rnd))
+    return (
+        Household.objects.filter(community_id=rnd.community_id)
+        .filter(scope_q(rnd))
+        .filter(levels_q(rnd))
+    )
 
 
 def residents_in_scope(rnd: Round):
@@ -95,6 +122,7 @@ def residents_in_scope(rnd: Round):
         Resident.objects.filter(community_id=rnd.community_id)
         .living_here()
         .filter(scope_q(rnd, "household__building__"))
+        .filter(levels_q(rnd, "household__"))
     )
 
 
@@ -126,6 +154,7 @@ def round_save(
     compounds=(),
     buildings=(),
     grids=(),
+    control_levels=(),
     points=(),
     note: str = "",
 ) -> Round:
@@ -145,6 +174,15 @@ def round_save(
     buildings = _own(community.pk, buildings, "buildings", _("buildings"))
     grids = _own(community.pk, grids, "grids", _("grids"))
     points = _own(community.pk, points, "points", _("sampling points"))
+    chosen_levels = levels.clean(control_levels)
+    if chosen_levels is None:
+        raise invalid(
+            "control_levels",
+            _(
+                "Choose control levels among sealed, close-contact building, controlled and "
+                "precaution."
+            ),
+        )
     with transaction.atomic():
         if rnd is None:
             rnd = Round(community=community, created_by=actor)
@@ -171,6 +209,7 @@ def round_save(
         rnd.kind, rnd.number, rnd.date = kind, number, date
         rnd.starts_at, rnd.ends_at = starts_at, ends_at
         rnd.pool_size, rnd.note = pool_size, (note or "")[:200]
+        rnd.control_levels = ",".join(chosen_levels)
         try:
             with transaction.atomic():
                 rnd.save()

@@ -12,13 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import CAPABILITIES
 from shouwang.accounts.scope import get_scoped, scope_queryset
+from shouwang.control import levels
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, NotFound, invalid
 from shouwang.core.masking import mask_name
 from shouwang.registry.models import CareTag, Household, Resident
 from shouwang.screening import services
 from shouwang.screening.models import Round, Visit, VisitList, VisitReason
-from shouwang.screening.sealed import sealed_building_ids
 
 # Reasons staff make a list for; re-test lists are made by a positive pooled tube.
 MADE_BY_HAND = (VisitReason.BEDRIDDEN, VisitReason.REQUESTED, VisitReason.SEALED)
@@ -63,10 +63,10 @@ def households_for_reason(rnd: Round, reason: str, households=()) -> list[int]:
             )
         )
     if reason == VisitReason.SEALED:
-        sealed = sealed_building_ids(rnd.community_id)
-        if not sealed:
-            return []
-        return list(in_scope.filter(building_id__in=sealed).values_list("pk", flat=True))
+        # Exactly the homes under the level: a sealed unit, not the whole building.
+        return list(
+            in_scope.filter(levels.dwelling_q(levels.SEALED_LEVELS)).values_list("pk", flat=True)
+        )
     if reason == VisitReason.REQUESTED:
         ids = [getattr(h, "pk", h) for h in households]
         return list(in_scope.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
@@ -76,8 +76,8 @@ def households_for_reason(rnd: Round, reason: str, households=()) -> list[int]:
 def _empty(reason: str) -> DomainError:
     if reason == VisitReason.SEALED:
         msg = _(
-            "No building is recorded as sealed. Area control (sealed buildings) comes with a "
-            "later version; until then make a list of the households that asked."
+            "No household of this round's area lives in a sealed or close-contact place. "
+            "Levels are set under Area control."
         )
     elif reason == VisitReason.BEDRIDDEN:
         msg = _(

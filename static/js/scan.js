@@ -25,8 +25,6 @@
   var CSRF = root.getAttribute("data-csrf");
   var JSQR_URL = root.getAttribute("data-jsqr");
   var RECENT_MAX = 10;
-  var DEBOUNCE_MS = 3000;
-  var FRAME_MS = 120;
   var TIMEOUT_MS = 10000;
   var coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
 
@@ -270,15 +268,24 @@
   });
   input.addEventListener("keydown", wakeAudio);
 
-  // ---- camera ------------------------------------------------------------------------------
+  // ---- camera (qr-camera.js: BarcodeDetector, else jsQR) ----------------------------------
 
-  var stream = null;
-  var detector = null;      // BarcodeDetector when the browser has one that reads QR
-  var canvas = null;
-  var ctx2d = null;
-  var frameTimer = null;
-  var lastText = "";
-  var lastSeen = 0;
+  var camera = window.QrCamera ? window.QrCamera.create(video, {
+    jsqr: JSQR_URL,
+    video: {
+      facingMode: { ideal: "environment" },
+      width: { ideal: 1280 },
+      height: { ideal: 720 }
+    },
+    onCode: function (text) { submit(text, "camera"); },
+    onStream: function () {
+      videoBox.hidden = false;
+      root.classList.add("camera-on");
+      camButton.setAttribute("aria-expanded", "true");
+      // The picture at the top of the screen, the answer right under it: no scrolling.
+      videoBox.scrollIntoView({ block: "start", behavior: "smooth" });
+    }
+  }) : null;
 
   // A line under the buttons: how the camera is doing, or (problem) why it is not.
   function note(text, problem) {
@@ -287,133 +294,33 @@
     camNote.classList.toggle("is-problem", !!problem);
   }
 
-  // The same code seen again within 3 s of its last sighting is the same card still in front
-  // of the camera: it is not sent again. Out of sight for 3 s, it counts as a new scan.
-  function onDecoded(text) {
-    var key = (text || "").trim().toUpperCase();
-    if (!key) return;
-    var now = Date.now();
-    var repeat = key === lastText && now - lastSeen < DEBOUNCE_MS;
-    lastText = key;
-    lastSeen = now;
-    if (!repeat) submit(text, "camera");
-  }
-
-  function loadJsQR() {
-    if (window.jsQR) return Promise.resolve(window.jsQR);
-    return new Promise(function (resolve, reject) {
-      var s = document.createElement("script");
-      s.src = JSQR_URL;
-      s.onload = function () { window.jsQR ? resolve(window.jsQR) : reject(new Error("jsQR")); };
-      s.onerror = reject;
-      document.head.appendChild(s);
-    });
-  }
-
-  function pickDecoder() {
-    if ("BarcodeDetector" in window && window.BarcodeDetector.getSupportedFormats) {
-      return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-        if (formats.indexOf("qr_code") >= 0) {
-          detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-          return;
-        }
-        return loadJsQR();
-      }, loadJsQR);
-    }
-    return loadJsQR();
-  }
-
-  function decodeFrame() {
-    if (!stream) return Promise.resolve(null);
-    if (video.readyState < 2 || !video.videoWidth) return Promise.resolve(null);
-    if (detector) {
-      return detector.detect(video).then(function (codes) {
-        return codes.length ? codes[0].rawValue : null;
-      }, function () { return null; });
-    }
-    // jsQR on a frame at most 640 px wide: enough for a pass held at arm's length, and fast.
-    var scale = Math.min(1, 640 / video.videoWidth);
-    var w = Math.round(video.videoWidth * scale);
-    var h = Math.round(video.videoHeight * scale);
-    if (!canvas) {
-      canvas = document.createElement("canvas");
-      ctx2d = canvas.getContext("2d", { willReadFrequently: true });
-    }
-    if (canvas.width !== w || canvas.height !== h) {
-      canvas.width = w;
-      canvas.height = h;
-    }
-    ctx2d.drawImage(video, 0, 0, w, h);
-    var code = window.jsQR(ctx2d.getImageData(0, 0, w, h).data, w, h, {
-      inversionAttempts: "dontInvert"
-    });
-    return Promise.resolve(code ? code.data : null);
-  }
-
-  function loop() {
-    frameTimer = null;
-    if (!stream) return;
-    decodeFrame().then(function (text) {
-      if (text) onDecoded(text);
-    }).catch(function () { /* a bad frame: try the next one */ }).then(function () {
-      if (stream) frameTimer = setTimeout(loop, FRAME_MS);
-    });
-  }
-
   function startCamera() {
     wakeAudio();
     note(S.camera_starting);
     camButton.disabled = true;
-    navigator.mediaDevices.getUserMedia({
-      audio: false,
-      video: {
-        facingMode: { ideal: "environment" },
-        width: { ideal: 1280 },
-        height: { ideal: 720 }
-      }
-    }).then(function (s) {
-      stream = s;
-      video.srcObject = s;
-      videoBox.hidden = false;
-      root.classList.add("camera-on");
-      camButton.setAttribute("aria-expanded", "true");
-      // The picture at the top of the screen, the answer right under it: no scrolling.
-      videoBox.scrollIntoView({ block: "start", behavior: "smooth" });
-      var played = video.play();
-      if (played && played.catch) played = played.catch(function () { /* autoplay refused */ });
-      return Promise.all([pickDecoder(), played]);
-    }).then(function () {
+    camera.start().then(function () {
       note(S.camera_ready);
-      loop();
     }).catch(function (err) {
       stopCamera();
-      var name = err && err.name;
-      if (name === "NotAllowedError" || name === "SecurityError") note(S.camera_denied, true);
-      else if (name === "NotFoundError" || name === "OverconstrainedError") {
-        note(S.camera_missing, true);
-      } else note(S.camera_failed, true);
+      note(S["camera_" + window.QrCamera.problem(err)], true);
     }).then(function () {
       camButton.disabled = false;
     });
   }
 
   function stopCamera() {
-    if (frameTimer) clearTimeout(frameTimer);
-    frameTimer = null;
-    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-    stream = null;
-    video.srcObject = null;
+    camera.stop();
     videoBox.hidden = true;
     root.classList.remove("camera-on");
     camButton.setAttribute("aria-expanded", "false");
     note("");
   }
 
-  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+  if (camera && window.QrCamera.supported()) {
     camButton.hidden = false;
     camButton.setAttribute("aria-expanded", "false");
     camButton.addEventListener("click", function () {
-      if (stream) stopCamera(); else startCamera();
+      if (camera.on()) stopCamera(); else startCamera();
     });
     stopButton.addEventListener("click", function () {
       stopCamera();
@@ -421,7 +328,7 @@
     });
     // A phone in a pocket does not keep the camera on; it opens again with one tap.
     document.addEventListener("visibilitychange", function () {
-      if (document.hidden && stream) stopCamera();
+      if (document.hidden && camera.on()) stopCamera();
     });
   } else if (window.isSecureContext === false) {
     note(S.camera_insecure, true);

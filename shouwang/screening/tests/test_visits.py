@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from shouwang.control.testing import put_under
 from shouwang.core import testing as t
 from shouwang.core.audit import AuditEvent
 from shouwang.core.errors import DomainError
@@ -46,7 +47,7 @@ def test_no_bedridden_says_what_to_do(personas, ledger):
     assert "Bedridden" in str(e.value.message)
 
 
-def test_sealed_is_empty_until_area_control(personas, ledger):
+def test_sealed_is_refused_when_nothing_is_sealed(personas, ledger):
     r = make_round(personas["admin"])
     with pytest.raises(DomainError) as e:
         visits.visit_list_make(actor=personas["admin"], rnd=r, reason="sealed")
@@ -54,9 +55,10 @@ def test_sealed_is_empty_until_area_control(personas, ledger):
     assert not VisitList.objects.exists()
 
 
-def test_sealed_buildings_when_known(personas, ledger, monkeypatch):
-    building = ledger["h3"].building
-    monkeypatch.setattr(visits, "sealed_building_ids", lambda cid: frozenset({building.pk}))
+def test_sealed_list_holds_the_homes_under_the_level(personas, ledger):
+    # h3's building sealed: its household is on the list; a precaution elsewhere is not.
+    put_under(ledger["h3"].building, "sealed")
+    put_under(ledger["h1"].building.compound, "precaution")
     r = make_round(personas["admin"])
     vl = visits.visit_list_make(actor=personas["admin"], rnd=r, reason="sealed")
     assert [v.household for v in vl.visits.all()] == [ledger["h3"]]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shouwang.accounts.permissions import can
 from shouwang.accounts.scope import scope_queryset
+from shouwang.control import levels
 from shouwang.core.errors import DomainError
 from shouwang.core.views import capability_required
 from shouwang.grids.selectors import grids_for
@@ -177,6 +178,12 @@ def _scope_names(rnd) -> list[str]:
     names = [c.name for c in rnd.compounds.all()]
     names += [f"{b.compound.name} {b.name}" for b in rnd.buildings.select_related("compound")]
     names += [g.name for g in rnd.grids.all()]
+    chosen = levels.parse(rnd.control_levels)
+    if chosen:
+        names.append(
+            _("only homes under: %(levels)s")
+            % {"levels": "、".join(levels.label(v) for v in chosen)}
+        )
     return names
 
 

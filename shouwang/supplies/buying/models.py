@@ -284,7 +284,7 @@ class DeliveryBatch(models.Model):
     arrived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Free text until checkpoints are a module of their own (issue 7).
+    # The checkpoint's name as typed (the board offers the community's checkpoints).
     checkpoint = models.CharField(_("checkpoint"), max_length=100, blank=True, default="")
     disinfected_at = models.DateTimeField(null=True, blank=True)
     disinfected_by = models.ForeignKey(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from shouwang.accounts.permissions import require
+from shouwang.control import levels
 from shouwang.grids.selectors import grid_get_for
 from shouwang.supplies.relief import selectors, services
 from shouwang.supplies.relief.schemas import (
@@ -35,6 +36,7 @@ def _batch_out(b) -> dict:
         "tag_extras": {str(k): v for k, v in b.extras().items()},
         "scope": b.scope,
         "compound_ids": [c.pk for c in b.compounds.all()],
+        "control_levels": list(levels.parse(b.control_levels)),
         "grid_ids": [g.pk for g in b.grids.all()],
         "partial": b.partial,
         "issued_at": b.issued_at,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.control import levels
+from shouwang.control.models import ACTIVE_LEVELS
 from shouwang.core.forms import DomainErrors, area_checks
 from shouwang.registry.models import CareTag
 from shouwang.supplies.relief.models import ReliefAllocation, ReliefBatch, Scope
@@ -36,6 +38,12 @@ class BatchForm(DomainErrors, forms.Form):
     )
     compounds = area_checks(_("Compounds"))
     grids = area_checks(_("Grids"))
+    control_levels = forms.MultipleChoiceField(
+        label=_("Control levels"),
+        choices=[(level.value, level.label) for level in ACTIVE_LEVELS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, compounds, grids, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +71,7 @@ class BatchForm(DomainErrors, forms.Form):
             "scope": batch.scope,
             "compounds": list(batch.compounds.all()),
             "grids": list(batch.grids.all()),
+            "control_levels": list(levels.parse(batch.control_levels)),
         }
         for tag, extra in batch.extras().items():
             data[f"extra_{tag}"] = extra
@@ -80,6 +89,7 @@ class BatchForm(DomainErrors, forms.Form):
             "scope": d["scope"],
             "compounds": d["compounds"] or [],
             "grids": d["grids"] or [],
+            "control_levels": d["control_levels"] or [],
             "tag_extras": {
                 name.removeprefix("extra_"): d[name]
                 for name in self.fields

@@ -18,6 +18,9 @@ class Scope(models.TextChoices):
     COMMUNITY = "community", _("the whole community")
     COMPOUNDS = "compounds", _("selected compounds")
     GRIDS = "grids", _("selected grids")
+    # The households in places under the chosen control levels (sealed buildings get their
+    # relief at the door): shouwang/control/levels.py.
+    CONTROL = "control", _("places under control levels")
 
 
 class ReliefBatch(models.Model):
@@ -49,6 +52,8 @@ class ReliefBatch(models.Model):
     grids = models.ManyToManyField(
         "grids.Grid", blank=True, related_name="+", verbose_name=_("grids")
     )
+    # Scope CONTROL: the levels, comma-separated ("sealed,controlled").
+    control_levels = models.CharField(_("control levels"), max_length=100, blank=True, default="")
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )

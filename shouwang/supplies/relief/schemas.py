@@ -23,6 +23,7 @@ class BatchOut(Schema):
     scope: str
     compound_ids: list[int]
     grid_ids: list[int]
+    control_levels: list[str] = Field(..., description="Scope `control`: the levels.")
     partial: bool
     issued_at: datetime | None
 

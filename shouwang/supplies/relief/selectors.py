@@ -27,6 +27,7 @@ from django.db.models.functions import Length
 
 from shouwang.accounts.models import Role
 from shouwang.accounts.scope import get_scoped, scope_queryset
+from shouwang.control import levels
 from shouwang.grids.models import Grid
 from shouwang.registry.models import (
     Building,
@@ -97,6 +98,12 @@ def _shares_sql(batch: ReliefBatch) -> tuple[str, list]:
         ids = [int(i) for i in batch.grids.values_list("pk", flat=True)] or [0]
         scope_sql = f" AND b.grid_id IN ({', '.join(['%s'] * len(ids))})"
         scope_params = ids
+    elif batch.scope == Scope.CONTROL:
+        # The homes under the levels now (their unit, building or compound); nothing chosen
+        # cannot be saved (services), and gives nobody rather than everybody.
+        chosen = levels.parse(batch.control_levels)
+        cond, scope_params = levels.sql(chosen) if chosen else ("1 = 0", [])
+        scope_sql = f" AND {cond}"
     else:
         scope_params = []
     sql = f"""
@@ -113,6 +120,7 @@ WITH m AS (
          END AS portions
   FROM {_t(Household)} h
   JOIN {_t(Building)} b ON b.id = h.building_id
+  JOIN {_t(Dwelling)} d ON d.id = h.dwelling_id
   LEFT JOIN m ON m.household_id = h.id
   WHERE h.community_id = %s{scope_sql}
 )"""

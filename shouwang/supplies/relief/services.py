@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shouwang.control import levels
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError
 from shouwang.core.masking import mask_name_initial
@@ -75,6 +76,7 @@ def batch_save(
     scope: str = Scope.COMMUNITY,
     compounds=(),
     grids=(),
+    control_levels=(),
 ) -> ReliefBatch:
     """Create a batch or change one. Once issued, only the title, contents and the portions
     available may change (the rule is what the lists were made from); portions available never
@@ -122,6 +124,17 @@ def batch_save(
             _("Choose at least one grid, or give the batch to the whole community."),
             fields={"grids": _("Choose at least one.")},
         )
+    chosen_levels = levels.clean(control_levels) if scope == Scope.CONTROL else ()
+    if scope == Scope.CONTROL and not chosen_levels:  # none chosen, or one not a level
+        raise DomainError(
+            "relief_scope",
+            _(
+                "Choose at least one control level (sealed, close-contact building, controlled, "
+                "precaution), or give the batch to the whole community."
+            ),
+            fields={"control_levels": _("Choose at least one.")},
+        )
+    chosen = ",".join(chosen_levels)
     with transaction.atomic():
         if batch is None:
             batch = ReliefBatch(community=community, created_by=actor)
@@ -136,6 +149,7 @@ def batch_save(
                     or batch.large_portions != large_portions
                     or batch.extras() != {int(k): v for k, v in extras.items()}
                     or batch.scope != scope
+                    or batch.control_levels != chosen
                     or (
                         scope == Scope.COMPOUNDS
                         and set(batch.compounds.values_list("pk", flat=True))
@@ -174,6 +188,7 @@ def batch_save(
         batch.large_portions = large_portions
         batch.tag_extras = extras
         batch.scope = scope
+        batch.control_levels = chosen
         if batch.pk is None:
             batch.save()
         else:
@@ -183,6 +198,7 @@ def batch_save(
                     "contents",
                     "portions_available",
                     *RULE_FIELDS,
+                    "control_levels",
                     "large_threshold",
                 ]
             )

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import can
 from shouwang.accounts.scope import scope_queryset
+from shouwang.control import levels
 from shouwang.core.errors import DomainError, NotFound
 from shouwang.core.views import capability_required
 from shouwang.grids.selectors import grid_get_for, grids_for
@@ -53,6 +54,8 @@ def _rule(batch: ReliefBatch) -> dict:
         names = [c.name for c in batch.compounds.all()]
     elif batch.scope == Scope.GRIDS:
         names = [g.name for g in batch.grids.all()]
+    elif batch.scope == Scope.CONTROL:
+        names = [levels.label(v) for v in levels.parse(batch.control_levels)]
     else:
         names = []
     return {"extras": extras, "scope_names": names}

@@ -51,6 +51,12 @@ def test_the_board_walks_the_chain_with_one_button(client, personas, window, ord
     html = client.get(board(window)).content.decode()
     assert 'name="step" value="dispatched"' in html and "b-next" in html
     client.post(board(window) + "step/", {"step": "dispatched"})
+    # The community's checkpoints are offered for "arrived at".
+    from shouwang.checkpoints.models import Checkpoint
+
+    Checkpoint.objects.create(community_id=window.community_id, name="东门卡口")
+    html = client.get(board(window)).content.decode()
+    assert 'list="b-checkpoints"' in html and '<option value="东门卡口">' in html
     client.post(board(window) + "step/", {"step": "arrived", "checkpoint": "东门"})
     resp = client.post(board(window) + "step/", {"step": "disinfected"}, follow=True)
     html = resp.content.decode()

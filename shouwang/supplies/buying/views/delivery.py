@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shouwang.accounts.models import Role, User
 from shouwang.accounts.permissions import can
+from shouwang.checkpoints.models import Checkpoint
 from shouwang.core.errors import DomainError
 from shouwang.core.views import capability_required
 from shouwang.registry.selectors import building_get_for
@@ -56,6 +57,10 @@ def board(request, pk: int):
             "buildings": delivery.buildings(w, orders=selectors.orders_for(request.user)),
             "volunteers": _volunteers(request.user),
             "can_manage": can(request.user, "buying.manage"),
+            # The community's checkpoints, offered for "arrived at" (free text still allowed).
+            "checkpoints": Checkpoint.objects.filter(
+                community_id=w.community_id, is_active=True
+            ).values_list("name", flat=True),
         },
     )
 

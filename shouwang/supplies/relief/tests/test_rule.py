@@ -111,6 +111,31 @@ def test_scope_by_grid_and_by_compound(small, batch_of, grid_a, community):
     assert (p.total.households, p.total.people, p.total.portions) == (5, 16, 6)
 
 
+def test_scope_by_control_level(small, batch_of, community):
+    from shouwang.control.models import Control
+    from shouwang.control.testing import put_under
+    from shouwang.core.errors import DomainError
+
+    # 1号楼 sealed: its 3 households (12 people living there, 3 portions with the empty one 0).
+    sealed = put_under(small["big"].building, "sealed")
+    put_under(small["three"].building, "precaution")
+    batch = batch_of(scope="control", control_levels=["sealed", "close_contact"])
+    assert batch.control_levels == "sealed,close_contact"
+    p = selectors.preview(batch)
+    assert (p.total.households, p.total.people, p.total.portions) == (2, 12, 3)
+    assert p.empty_households == 1
+    # Released: nobody is in scope any more (the preview reads the levels now).
+    from django.utils import timezone
+
+    Control.objects.filter(pk=sealed.pk).update(ended_at=timezone.now())
+    assert selectors.preview(batch).total.households == 0
+    with pytest.raises(DomainError) as e:
+        batch_of(scope="control", control_levels=[])
+    assert "control_levels" in e.value.fields
+    with pytest.raises(DomainError):
+        batch_of(scope="control", control_levels=["lockdown"])
+
+
 def test_scope_needs_a_choice_and_own_rows(batch_of, other_community, community):
     from shouwang.core.errors import DomainError
 
