@@ -16,6 +16,8 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 from shouwang.accounts.api import router as accounts_router  # noqa: E402
+from shouwang.checkpoints.api import router as checkpoints_router  # noqa: E402
+from shouwang.control.api import router as control_router  # noqa: E402
 from shouwang.grids.api import router as grids_router  # noqa: E402
 from shouwang.queues.api import router as queues_router  # noqa: E402
 from shouwang.registry.api import router as registry_router  # noqa: E402
@@ -34,3 +36,5 @@ api.add_router("/relief/", relief_router)
 api.add_router("/screening/", screening_router)
 api.add_router("/buying/", buying_router)
 api.add_router("/materials/", materials_router)
+api.add_router("/control/", control_router)
+api.add_router("/checkpoints/", checkpoints_router)

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "shouwang.screening",
     "shouwang.supplies.buying",
     "shouwang.supplies.materials",
+    "shouwang.control",
+    "shouwang.checkpoints",
 ]
 
 # Kept short on purpose: the default stack costs ~30 % of throughput (shared/PERFORMANCE.md).
@@ -215,6 +217,11 @@ QUEUE_SMS_BACKGROUND = _flag("SHOUWANG_QUEUE_SMS_BACKGROUND", default=True)
 QUICK_TAKE = _flag("SHOUWANG_QUICK_TAKE", default=True)
 # The sampling page's scans are answered without the middleware stack (screening/quick.py).
 QUICK_SCAN = _flag("SHOUWANG_QUICK_SCAN", default=True)
+# The checkpoint pass decision (POST /checkpoints/pass/) answered in front of the middleware
+# (shouwang/checkpoints/quick.py).
+QUICK_PASS = _flag("SHOUWANG_QUICK_PASS", default=True)
+# How long a disinfected parcel rests on the gate shelf before it goes in (minutes).
+CHECKPOINT_PARCEL_HOLD_MINUTES = int(os.environ.get("SHOUWANG_PARCEL_HOLD_MINUTES", "120"))
 
 # --- language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("shouwang.screening.urls")),
     path("", include("shouwang.supplies.buying.urls")),
     path("", include("shouwang.supplies.materials.urls")),
+    path("", include("shouwang.control.urls")),
+    path("", include("shouwang.checkpoints.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),

@@ -13,6 +13,8 @@ NAV = [
     ("residents:scan", _("Scan"), "passes.scan"),
     ("queues:index", _("Queue"), "queue.call"),
     ("screening:index", _("Testing"), "screening.sample"),
+    ("checkpoints:index", _("Checkpoints"), "checkpoints.guard"),
+    ("control:index", _("Area control"), "control.view"),
     ("relief:index", _("Relief"), "relief.deliver"),
     ("buying:index", _("Group buying"), "buying.order"),
     ("buying:delivery_home", _("Deliveries"), "buying.deliver"),

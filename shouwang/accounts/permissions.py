@@ -88,6 +88,24 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "materials.manage": frozenset({A, S}),
     # Stock levels and low-stock alerts.
     "materials.view": frozenset({A, G, S}),
+    # Area control (封控/管控/防范): the places under a level, their history, door notices.
+    "control.view": frozenset({A, G, S}),
+    # Propose a level (or a release) for a compound, building or unit, with reason and evidence.
+    "control.propose": frozenset({A, G, S}),
+    # Approve or reject someone else's proposal (never one's own): the committee admin.
+    "control.approve": frozenset({A}),
+    # Checkpoints (卡口): gates, checkpoints and which gates were merged, the gate policy.
+    "checkpoints.manage": frozenset({A, S}),
+    # Duty rosters: generate from availability, edit, print.
+    "checkpoints.roster": frozenset({A, S}),
+    # One's own duties and check-in; the roster of one's checkpoint.
+    "checkpoints.duty": frozenset({A, G, S, GU, V}),
+    # At the gate: the pass decision, visitors and couriers, parcels on the shelf.
+    "checkpoints.guard": frozenset({A, G, S, GU, V}),
+    # Paper tick-sheets (print them, type them in afterwards).
+    "checkpoints.paper": frozenset({A, G, S, GU}),
+    # Passages per gate per hour, denials by reason, parcels waiting, who is on duty now.
+    "checkpoints.dashboard": frozenset({A, G, S}),
 }
 
 

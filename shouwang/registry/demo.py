@@ -61,6 +61,8 @@ SIZES = (1, 2, 3, 4, 5, 6, 7, 8)
 SIZE_WEIGHTS = (22, 33, 23, 11, 5.5, 3, 1.5, 0.5)
 STAFF = [
     ("admin", Role.ADMIN, "王书记"),
+    # A second admin: area-control proposals need someone else's approval (four eyes).
+    ("admin2", Role.ADMIN, "张主任"),
     ("staff", Role.STAFF, "李干事"),
     ("guard", Role.GUARD, "赵师傅"),
     ("sampler", Role.SAMPLER, "周医生"),
@@ -333,6 +335,7 @@ def demo_build(
                 from shouwang.screening.demo import demo_screening
 
                 demo_screening(community, admin, log=log)
+                _demo_checkpoints(community, log=log)
             audit(
                 actor=None,
                 action="demo.build",
@@ -344,6 +347,24 @@ def demo_build(
             f"{len(stats['grids'])} grids"
         )
     return logins
+
+
+def _demo_checkpoints(community: Community, *, log=print) -> None:
+    """Area control, then gates, checkpoints and this week's roster, a day of passages at the
+    gates, and visitors, couriers and parcels — in that order, each reading the one before."""
+    from django.utils import timezone
+
+    from shouwang.checkpoints import demo_desk, demo_guard, demo_places
+    from shouwang.control import demo as demo_control
+
+    users = {u.username: u for u in User.objects.filter(community=community)}
+    users["grid_leader"] = users.get("grid1")
+    now = timezone.now()
+    demo_control.demo(community, now=now, users=users, log=log)
+    demo_places.demo(community, now=now, users=users, log=log)
+    demo_guard.demo(community, now=now, users=users, log=log)
+    made = demo_desk.demo(community, now=now, users=users)
+    log(f"{community.code}: checkpoint desk: {made}")
 
 
 def _demo_users(community: Community, grids: list[Grid]) -> list[tuple[str, str]]:

@@ -249,6 +249,8 @@ FRAGMENTS = [
         "shouwang.supplies.buying.tests.matrix",
         "shouwang.supplies.materials.tests.matrix",
         "shouwang.screening.tests.matrix",
+        "shouwang.control.tests.matrix",
+        "shouwang.checkpoints.tests.matrix",
     )
 ]
 for _fragment in FRAGMENTS:

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         for u in [*users, *([district] if district else [])]:
             if u.role == "grid_leader" and u.username not in ("grid1", "grid2"):
                 continue
+            if not u.has_usable_password():  # the roster's extra volunteers: no sign-in
+                continue
             self.stdout.write(
                 f"  {u.username:<10} {u.get_role_display()}"
                 + (f" — {u.grid.name}" if u.grid_id else "")
