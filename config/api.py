@@ -17,6 +17,7 @@ install_error_handlers(api)
 
 from shouwang.accounts.api import router as accounts_router  # noqa: E402
 from shouwang.checkpoints.api import router as checkpoints_router  # noqa: E402
+from shouwang.volunteers.api import router as volunteers_router  # noqa: E402
 from shouwang.control.api import router as control_router  # noqa: E402
 from shouwang.grids.api import router as grids_router  # noqa: E402
 from shouwang.queues.api import router as queues_router  # noqa: E402
@@ -38,3 +39,4 @@ api.add_router("/buying/", buying_router)
 api.add_router("/materials/", materials_router)
 api.add_router("/control/", control_router)
 api.add_router("/checkpoints/", checkpoints_router)
+api.add_router("/volunteers/", volunteers_router)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "shouwang.supplies.materials",
     "shouwang.control",
     "shouwang.checkpoints",
+    "shouwang.volunteers",
 ]
 
 # Kept short on purpose: the default stack costs ~30 % of throughput (shared/PERFORMANCE.md).

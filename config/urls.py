@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("shouwang.supplies.materials.urls")),
     path("", include("shouwang.control.urls")),
     path("", include("shouwang.checkpoints.urls")),
+    path("", include("shouwang.volunteers.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),

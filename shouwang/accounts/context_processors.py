@@ -15,6 +15,7 @@ NAV = [
     ("screening:index", _("Testing"), "screening.sample"),
     ("checkpoints:index", _("Checkpoints"), "checkpoints.guard"),
     ("control:index", _("Area control"), "control.view"),
+    ("volunteers:index", _("Volunteers"), "volunteers.serve"),
     ("relief:index", _("Relief"), "relief.deliver"),
     ("buying:index", _("Group buying"), "buying.order"),
     ("buying:delivery_home", _("Deliveries"), "buying.deliver"),

@@ -106,6 +106,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "checkpoints.paper": frozenset({A, G, S, GU}),
     # Passages per gate per hour, denials by reason, parcels waiting, who is on duty now.
     "checkpoints.dashboard": frozenset({A, G, S}),
+    # Volunteers (志愿者): the lists, a task's people, the stats and the leaderboard.
+    "volunteers.view": frozenset({A, G, S}),
+    # Approve volunteers, teams and moves, publish tasks, plan shifts, no-shows, hours.
+    "volunteers.manage": frozenset({A, S}),
+    # Serve as a volunteer: sign up, grab, check in and out, one's own hours (needs a profile;
+    # team leaders also check their team in).
+    "volunteers.serve": frozenset({A, G, S, GU, SA, V, R}),
 }
 
 

@@ -251,6 +251,7 @@ FRAGMENTS = [
         "shouwang.screening.tests.matrix",
         "shouwang.control.tests.matrix",
         "shouwang.checkpoints.tests.matrix",
+        "shouwang.volunteers.tests.matrix",
     )
 ]
 for _fragment in FRAGMENTS:

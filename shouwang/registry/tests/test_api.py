@@ -127,6 +127,9 @@ def test_me_with_a_bearer_token(api, community):
         "screening.manage",
         "screening.results",
         "screening.sample",
+        "volunteers.manage",
+        "volunteers.serve",
+        "volunteers.view",
     ]
 
 
