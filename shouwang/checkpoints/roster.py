@@ -38,6 +38,7 @@ from shouwang.checkpoints.models import Availability, Checkpoint, Duty, DutyKind
 from shouwang.checkpoints.services import policy_for
 from shouwang.core.audit import audit
 from shouwang.core.errors import Conflict, DomainError, Forbidden, invalid
+from shouwang.volunteers.busy import busy_of
 
 COMMITTEE_ROLES = frozenset({Role.ADMIN, Role.STAFF, Role.GRID_LEADER})
 ROTATION_ROLES = frozenset({Role.VOLUNTEER, Role.GUARD, Role.STAFF})
@@ -447,9 +448,13 @@ def _person_problems(community_id, policy, duties) -> list[Problem]:
         avail[a.user_id].append(a)
     cap = policy.max_hours_per_day * 3600
     rest = dt.timedelta(hours=policy.min_rest_hours)
+    # Volunteer tasks and shifts of the same people: one person, one body.
+    elsewhere = busy_of(users, lo, hi)
     out: list[Problem] = []
     for uid, by_pk in every.items():
         rows = sorted(by_pk.values(), key=lambda d: (d.starts_at, d.ends_at, d.pk or 0))
+        other = elsewhere.get(uid, [])
+        spans = [(d.starts_at, d.ends_at) for d in rows] + [(s, e) for s, e, _t in other]
         user = rows[0].user
         name = _name(user)
         # wrong role, outside availability: per duty of ours
@@ -509,10 +514,33 @@ def _person_problems(community_id, policy, duties) -> list[Problem]:
                             duty_ids=(d.pk, o.pk),
                         )
                     )
+        for d in rows:
+            if d.pk not in mine_ids:
+                continue
+            for s, e, title in other:
+                if s < d.ends_at and d.starts_at < e:
+                    out.append(
+                        Problem(
+                            Code.OVERLAP,
+                            max(s, d.starts_at),
+                            min(e, d.ends_at),
+                            _g(
+                                "%(who)s is at %(a)s and at the volunteer task %(b)s at once, %(when)s"
+                            )
+                            % {
+                                "who": name,
+                                "a": d.shift.checkpoint.name,
+                                "b": title,
+                                "when": span(max(s, d.starts_at), min(e, d.ends_at)),
+                            },
+                            user_id=uid,
+                            duty_ids=(d.pk,),
+                        )
+                    )
         # daily cap
         ours = [d for d in rows if d.pk in mine_ids]
         our_days = set(per_day([(d.starts_at, d.ends_at) for d in ours]))
-        for day, secs in sorted(per_day([(d.starts_at, d.ends_at) for d in rows]).items()):
+        for day, secs in sorted(per_day(spans).items()):
             if secs > cap and day in our_days:
                 out.append(
                     Problem(
@@ -533,7 +561,7 @@ def _person_problems(community_id, policy, duties) -> list[Problem]:
                     )
                 )
         # rest between blocks
-        blocks = merge([(d.starts_at, d.ends_at) for d in rows])
+        blocks = merge(spans)
         for (s1, e1), (s2, e2) in zip(blocks, blocks[1:], strict=False):
             if s2 - e1 >= rest:
                 continue
@@ -622,6 +650,10 @@ def generate(
             if d.user_id in person:
                 person[d.user_id].add(d.starts_at, d.ends_at)
             by_shift[d.shift_id].append(d)
+        # Volunteer tasks and shifts the same people already serve.
+        for uid, spans in busy_of(person, a - 2 * DAY, b + 2 * DAY).items():
+            for s, e, _title in spans:
+                person[uid].add(s, e)
         new: list[Duty] = []
 
         def pick(kind, s, e):
