@@ -17,7 +17,6 @@ install_error_handlers(api)
 
 from shouwang.accounts.api import router as accounts_router  # noqa: E402
 from shouwang.checkpoints.api import router as checkpoints_router  # noqa: E402
-from shouwang.volunteers.api import router as volunteers_router  # noqa: E402
 from shouwang.control.api import router as control_router  # noqa: E402
 from shouwang.grids.api import router as grids_router  # noqa: E402
 from shouwang.queues.api import router as queues_router  # noqa: E402
@@ -27,6 +26,7 @@ from shouwang.screening.api import router as screening_router  # noqa: E402
 from shouwang.supplies.buying.api import router as buying_router  # noqa: E402
 from shouwang.supplies.materials.api import router as materials_router  # noqa: E402
 from shouwang.supplies.relief.api import router as relief_router  # noqa: E402
+from shouwang.volunteers.api import router as volunteers_router  # noqa: E402
 
 api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)

@@ -221,6 +221,9 @@ QUICK_SCAN = _flag("SHOUWANG_QUICK_SCAN", default=True)
 # The checkpoint pass decision (POST /checkpoints/pass/) answered in front of the middleware
 # (shouwang/checkpoints/quick.py).
 QUICK_PASS = _flag("SHOUWANG_QUICK_PASS", default=True)
+# A volunteer grabbing a place (POST /volunteers/grab/) in front of the middleware
+# (shouwang/volunteers/quick.py).
+QUICK_GRAB = _flag("SHOUWANG_QUICK_GRAB", default=True)
 # How long a disinfected parcel rests on the gate shelf before it goes in (minutes).
 CHECKPOINT_PARCEL_HOLD_MINUTES = int(os.environ.get("SHOUWANG_PARCEL_HOLD_MINUTES", "120"))
 

@@ -22,3 +22,9 @@ application = QuickScan(application)
 from shouwang.checkpoints.quick import QuickPass  # noqa: E402
 
 application = QuickPass(application)
+
+# A volunteer grabbing a place (JSON with a grab key in a header) likewise. See
+# shouwang/volunteers/quick.py.
+from shouwang.volunteers.quick import QuickGrab  # noqa: E402
+
+application = QuickGrab(application)

@@ -22,7 +22,12 @@ WINDOWS = [
     (dt.time(20), dt.time(6)),
     (dt.time(22), dt.time(8)),
 ]
-EXTRA_VOLUNTEERS = 16
+# The roster's extra volunteers (no demo login): young residents who answered the call.
+VOLUNTEER_NAMES = (
+    "刘晓峰", "王丽娟", "张伟", "李娜", "赵强", "孙建国", "周敏", "吴磊",
+    "郑红梅", "冯涛", "陈静", "褚明", "卫东", "蒋琳", "沈阳", "韩雪",
+)  # fmt: skip
+EXTRA_VOLUNTEERS = len(VOLUNTEER_NAMES)
 
 
 def demo(community, *, now: dt.datetime, users: dict, log=print) -> None:
@@ -73,7 +78,7 @@ def demo(community, *, now: dt.datetime, users: dict, log=print) -> None:
             username=f"{community.code.lower()}-duty{k + 1:02d}",
             role=Role.VOLUNTEER,
             community=community,
-            display_name=f"志愿者{k + 1:02d}",
+            display_name=VOLUNTEER_NAMES[k],
         )
         u.set_unusable_password()
         u.save()

@@ -365,6 +365,9 @@ def _demo_checkpoints(community: Community, *, log=print) -> None:
     demo_guard.demo(community, now=now, users=users, log=log)
     made = demo_desk.demo(community, now=now, users=users)
     log(f"{community.code}: checkpoint desk: {made}")
+    from shouwang.volunteers import demo as demo_volunteers
+
+    demo_volunteers.demo(community, now=now, users=users, log=log)
 
 
 def _demo_users(community: Community, grids: list[Grid]) -> list[tuple[str, str]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import can
@@ -55,13 +57,15 @@ def teams_for(community_id: int, *, active_only: bool = True):
     """The community's teams, the six defaults made the first time."""
     qs = Team.objects.filter(community_id=community_id)
     if not qs.exists():
-        Team.objects.bulk_create(
-            [
-                Team(community_id=community_id, kind=kind, name=str(name), position=i)
-                for i, (kind, name) in enumerate(DEFAULT_TEAMS)
-            ],
-            ignore_conflicts=True,
-        )
+        # Named in the community's language (zh-Hans), whoever asked first and in which.
+        with translation.override(settings.LANGUAGE_CODE):
+            Team.objects.bulk_create(
+                [
+                    Team(community_id=community_id, kind=kind, name=str(name), position=i)
+                    for i, (kind, name) in enumerate(DEFAULT_TEAMS)
+                ],
+                ignore_conflicts=True,
+            )
     if active_only:
         qs = qs.filter(is_active=True)
     return qs.order_by("position", "pk")
