@@ -237,10 +237,11 @@ def demo_queue(
         SaleDay.objects.filter(pk=past.pk).update(closed_at=closed_at)
         services.bump(past)
 
-        # --- today: the sale is under way (it began 55 minutes before the demo was built, so
-        # whenever the demo is made the counter is mid-morning, not in the future) ---------------
+        # --- today: the sale is under way (it began 75 minutes before the demo was built: forty
+        # served at ~80 s each and the 10:30 restock break fit before `now` whenever the demo is
+        # made, so the counter is never in the future) ---------------------------------------
         s0 = max(
-            timezone.localtime(now - dt.timedelta(minutes=55)).replace(second=0, microsecond=0),
+            timezone.localtime(now - dt.timedelta(minutes=75)).replace(second=0, microsecond=0),
             _local(today, 0, 5),  # still today's sale, just after midnight
         )
         day = services.day_create(
@@ -265,7 +266,7 @@ def demo_queue(
             rng,
             tickets,
             start=s0 + dt.timedelta(seconds=30),
-            stop=s0 + dt.timedelta(hours=3),
+            stop=min(s0 + dt.timedelta(hours=3), now - dt.timedelta(minutes=4)),
             served_max=40,
             spc=75,
         )
@@ -274,7 +275,9 @@ def demo_queue(
         at_counter = [t for t in tickets if t.status == Ticket.Status.WAITING][:2]
         for k, t in enumerate(at_counter):
             t.status = Ticket.Status.CALLED
-            t.first_called_at = t.called_at = (last or s0) + dt.timedelta(seconds=20 + 40 * k)
+            t.first_called_at = t.called_at = min(
+                (last or s0) + dt.timedelta(seconds=20 + 40 * k), now - dt.timedelta(seconds=5 - k)
+            )
             t.call_count = 1
         Ticket.objects.bulk_update(tickets, TICKET_FIELDS, batch_size=500)
         for i, (name, price, unit, note, colour, label) in enumerate(GOODS_TODAY):

@@ -92,7 +92,7 @@ def test_demo_builds_the_three_days(demo_community):
     days = {d.date: d for d in SaleDay.objects.filter(point=point)}
     assert sorted(days) == [today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)]
 
-    # Today: first come, 300 tickets, three hours under way for the last 55 minutes (whenever the
+    # Today: first come, 300 tickets, three hours under way for the last 75 minutes (whenever the
     # demo is built, the counter's morning is in the past), come when 10 ahead.
     d = days[today]
     assert d.pk == today_day.pk and d.mode == "first_come" and d.tickets_total == 300
