@@ -12,14 +12,13 @@ it without the middleware stack, as the scan path does (screening/station.py).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-from django.core import signing
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core.errors import DomainError
+from shouwang.core.signedkey import SignedKeys
 
 SALT = "checkpoints.gate"
 MAX_AGE = 16 * 3600
@@ -52,44 +51,26 @@ class GateKey:
     language: str
 
 
-def _signer() -> signing.TimestampSigner:
-    # Made per call (a few attribute reads): it reads SECRET_KEY and its fallbacks then.
-    return signing.TimestampSigner(salt=SALT)
+# A guard's page sends the same key all day: verified once per process (core/signedkey.py).
+KEYS = SignedKeys(SALT, MAX_AGE, remember=4096, max_length=MAX_KEY_LENGTH)
+_VERIFIED = KEYS.verified
 
 
 def issue(user, checkpoint, *, language: str | None = None) -> str:
     """The key for `user` guarding `checkpoint`, answers in `language` (default: the active
     one)."""
     language = language or translation.get_language() or "zh-hans"
-    return _signer().sign(f"{user.pk}.{checkpoint.community_id}.{checkpoint.pk}.{language}")
+    return KEYS.sign(f"{user.pk}.{checkpoint.community_id}.{checkpoint.pk}.{language}")
 
 
-# A guard's page sends the same key all day: each process checks a key's signature once and
-# then remembers the gate it names until the key's own age limit (its timestamp is signed in
-# it). A key that fails is never remembered. Rotating SECRET_KEY means restarting the
-# processes, which forgets everything.
-_VERIFIED: dict[str, tuple[float, GateKey]] = {}
-_VERIFIED_MAX = 4096
+def _parse(value: str) -> GateKey:
+    user, community, checkpoint, language = value.split(".", 3)
+    return GateKey(int(user), int(community), int(checkpoint), language)
 
 
 def verify(key: str | None) -> GateKey:
     """The gate a key names; GateKeyError when it is missing, forged or older than MAX_AGE."""
-    if not key or len(key) > MAX_KEY_LENGTH:
+    gate = KEYS.verify(key, _parse)
+    if gate is None:
         raise GateKeyError()
-    hit = _VERIFIED.get(key)
-    if hit is not None and time.time() < hit[0]:
-        return hit[1]
-    try:
-        value = _signer().unsign(key, max_age=MAX_AGE)
-        signed_at = signing.b62_decode(key.rsplit(signing.Signer().sep, 2)[-2])
-    except (signing.BadSignature, ValueError, IndexError):  # SignatureExpired is one
-        raise GateKeyError() from None
-    try:
-        user, community, checkpoint, language = value.split(".", 3)
-        gate = GateKey(int(user), int(community), int(checkpoint), language)
-    except ValueError:
-        raise GateKeyError() from None
-    if len(_VERIFIED) >= _VERIFIED_MAX:
-        _VERIFIED.clear()
-    _VERIFIED[key] = (signed_at + MAX_AGE, gate)
     return gate

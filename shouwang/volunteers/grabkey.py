@@ -12,14 +12,13 @@ so the quick grab endpoint needs no CSRF token.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-from django.core import signing
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core.errors import DomainError
+from shouwang.core.signedkey import SignedKeys
 
 SALT = "volunteers.grab"
 MAX_AGE = 12 * 3600
@@ -49,8 +48,9 @@ class GrabKey:
     language: str
 
 
-def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=SALT)
+# Verified once per process (core/signedkey.py, as the gate key).
+KEYS = SignedKeys(SALT, MAX_AGE, remember=8192, max_length=MAX_KEY_LENGTH)
+_VERIFIED = KEYS.verified
 
 
 def issue(volunteer, *, language: str | None = None) -> str:
@@ -59,32 +59,18 @@ def issue(volunteer, *, language: str | None = None) -> str:
     if not volunteer.user_id:
         return ""
     language = language or translation.get_language() or "zh-hans"
-    return _signer().sign(f"{volunteer.pk}.{volunteer.user_id}.{volunteer.community_id}.{language}")
+    return KEYS.sign(f"{volunteer.pk}.{volunteer.user_id}.{volunteer.community_id}.{language}")
 
 
-_VERIFIED: dict[str, tuple[float, GrabKey]] = {}
-_VERIFIED_MAX = 8192
+def _parse(value: str) -> GrabKey:
+    volunteer, user, community, language = value.split(".", 3)
+    return GrabKey(int(volunteer), int(user), int(community), language)
 
 
 def verify(key: str | None) -> GrabKey:
     """The volunteer a key names; GrabKeyError when it is missing, forged or older than
     MAX_AGE."""
-    if not key or len(key) > MAX_KEY_LENGTH:
+    found = KEYS.verify(key, _parse)
+    if found is None:
         raise GrabKeyError()
-    hit = _VERIFIED.get(key)
-    if hit is not None and time.time() < hit[0]:
-        return hit[1]
-    try:
-        value = _signer().unsign(key, max_age=MAX_AGE)
-        signed_at = signing.b62_decode(key.rsplit(signing.Signer().sep, 2)[-2])
-    except (signing.BadSignature, ValueError, IndexError):  # SignatureExpired is one
-        raise GrabKeyError() from None
-    try:
-        volunteer, user, community, language = value.split(".", 3)
-        found = GrabKey(int(volunteer), int(user), int(community), language)
-    except ValueError:
-        raise GrabKeyError() from None
-    if len(_VERIFIED) >= _VERIFIED_MAX:
-        _VERIFIED.clear()
-    _VERIFIED[key] = (signed_at + MAX_AGE, found)
     return found
