@@ -215,19 +215,10 @@ def join_poster(request):
 # --- my profile ------------------------------------------------------------------------------
 
 
-class ProfileForm(DomainErrors, forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=50, required=False)
-    phone = forms.CharField(
-        label=gettext_lazy("Mobile phone"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
-    origin = forms.ChoiceField(
-        label=pgettext_lazy("volunteers", "Who are you?"),
-        choices=ORIGIN_CHOICES,
-        widget=forms.RadioSelect,
-    )
+class ProfileFields(DomainErrors, forms.Form):
+    """The profile fields the volunteer's own page and the staff's person form share (the
+    sign-up form asks the same in friendlier words)."""
+
     organisation = forms.CharField(
         label=gettext_lazy("Unit or organisation"), max_length=100, required=False
     )
@@ -246,13 +237,28 @@ class ProfileForm(DomainErrors, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    hide_from_board = forms.BooleanField(
-        label=gettext_lazy("Hide me from the leaderboard"), required=False
-    )
 
     def __init__(self, *args, community_id, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["wishes"].queryset = teams_for(community_id)
+
+
+class ProfileForm(ProfileFields):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=50, required=False)
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    origin = forms.ChoiceField(
+        label=pgettext_lazy("volunteers", "Who are you?"),
+        choices=ORIGIN_CHOICES,
+        widget=forms.RadioSelect,
+    )
+    hide_from_board = forms.BooleanField(
+        label=gettext_lazy("Hide me from the leaderboard"), required=False
+    )
 
 
 def profile_initial(v: Volunteer) -> dict:

@@ -33,7 +33,7 @@ from shouwang.volunteers.models import (
     VolunteerStatus,
 )
 from shouwang.volunteers.selectors import policy_for, teams_for, volunteer_for
-from shouwang.volunteers.views.join import TeamChoices
+from shouwang.volunteers.views.join import ProfileFields
 
 PAGE_LIMIT = 300
 
@@ -247,7 +247,7 @@ def person_link(request, pk: int):
 # --- adding and editing ------------------------------------------------------------------------
 
 
-class PersonForm(DomainErrors, forms.Form):
+class PersonForm(ProfileFields):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=50, required=False)
     phone = forms.CharField(
         label=gettext_lazy("Mobile phone"),
@@ -261,24 +261,6 @@ class PersonForm(DomainErrors, forms.Form):
         initial=Origin.RESIDENT,
         widget=forms.RadioSelect,
     )
-    organisation = forms.CharField(
-        label=gettext_lazy("Unit or organisation"), max_length=100, required=False
-    )
-    skills = forms.MultipleChoiceField(
-        label=gettext_lazy("Skills"),
-        choices=Skill.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    skills_note = forms.CharField(
-        label=gettext_lazy("Other skills"), max_length=200, required=False
-    )
-    wishes = TeamChoices(
-        label=gettext_lazy("Teams wished for"),
-        queryset=Team.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
     team = TeamChoice(
         label=pgettext_lazy("volunteers", "Team"),
         queryset=Team.objects.none(),
@@ -288,8 +270,8 @@ class PersonForm(DomainErrors, forms.Form):
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
     def __init__(self, *args, community_id, editing=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["wishes"].queryset = teams_for(community_id)
+        super().__init__(*args, community_id=community_id, **kwargs)
+        self.fields["wishes"].label = gettext_lazy("Teams wished for")
         self.fields["team"].queryset = teams_for(community_id)
         if editing:
             del self.fields["team"]  # a move has its own form (and history)
