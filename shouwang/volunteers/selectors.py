@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.accounts.permissions import can
 from shouwang.accounts.scope import get_scoped
-from shouwang.core.errors import DomainError, Forbidden
+from shouwang.core.errors import Forbidden
 from shouwang.volunteers.models import (
     Policy,
     Signup,
@@ -151,6 +151,3 @@ def clean_code(text: str) -> str:
         return ""
     return code
 
-
-def refuse(code: str, message) -> DomainError:
-    return DomainError(code, message)
