@@ -150,4 +150,3 @@ def clean_code(text: str) -> str:
     if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
         return ""
     return code
-
