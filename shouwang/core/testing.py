@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import threading
 from datetime import date
 
@@ -35,6 +36,12 @@ def unique_id(rng: random.Random | None = None) -> str:
     return valid_id(
         date(1950 + n % 50, 1 + n % 12, 1 + n % 28), seq=n % 100, region=f"3101{n // 100 % 100:02d}"
     )
+
+
+def shows_number(text: str, number: str) -> bool:
+    """Does `text` show `number` as a number of its own (a door "201"), not as digits inside
+    another one (an element id "b2012" once the database's sequences have counted that far)?"""
+    return re.search(rf"(?<!\d){re.escape(number)}(?!\d)", text) is not None
 
 
 def make_community(code: str | None = None, name: str = "测试社区", **kw):
