@@ -16,9 +16,12 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 from shouwang.accounts.api import router as accounts_router  # noqa: E402
+from shouwang.care.api import router as care_router  # noqa: E402
 from shouwang.checkpoints.api import router as checkpoints_router  # noqa: E402
 from shouwang.control.api import router as control_router  # noqa: E402
 from shouwang.grids.api import router as grids_router  # noqa: E402
+from shouwang.helpline.api import router as helpline_router  # noqa: E402
+from shouwang.medicine.api import router as medicine_router  # noqa: E402
 from shouwang.queues.api import router as queues_router  # noqa: E402
 from shouwang.registry.api import router as registry_router  # noqa: E402
 from shouwang.residents.api import router as residents_router  # noqa: E402
@@ -40,3 +43,6 @@ api.add_router("/materials/", materials_router)
 api.add_router("/control/", control_router)
 api.add_router("/checkpoints/", checkpoints_router)
 api.add_router("/volunteers/", volunteers_router)
+api.add_router("/helpline/", helpline_router)
+api.add_router("/medicine/", medicine_router)
+api.add_router("/care/", care_router)

@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "shouwang.control",
     "shouwang.checkpoints",
     "shouwang.volunteers",
+    "shouwang.helpline",
+    "shouwang.medicine",
+    "shouwang.care",
 ]
 
 # Kept short on purpose: the default stack costs ~30 % of throughput (shared/PERFORMANCE.md).
@@ -122,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shouwang.accounts.context_processors.navigation",
                 "shouwang.residents.access.resident_context",
+                "shouwang.helpline.context_processors.urgent",
             ],
         },
     }

@@ -113,6 +113,31 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Serve as a volunteer: sign up, grab, check in and out, one's own hours (needs a profile;
     # team leaders also check their team in).
     "volunteers.serve": frozenset({A, G, S, GU, SA, V, R}),
+    # Help line (爱心热线): take a call and log it, the ledger, work one's own requests (grid
+    # leaders: their grid's households and what they own).
+    "helpline.take": frozenset({A, G, S}),
+    # Assign anyone, categories and time limits, shifts, handovers, escalations, the answers.
+    "helpline.manage": frozenset({A, S}),
+    # The details of special-needs and psychological requests (health and mental health); a
+    # request's owner sees its details too.
+    "helpline.sensitive": frozenset({A, S}),
+    # Search and read the answers to policy questions (whoever residents ask at a gate too).
+    "helpline.answers": frozenset({A, G, S, GU, SA, V}),
+    # Statistics per day and period, export.
+    "helpline.stats": frozenset({A, S}),
+    # Medicine (配药): register a person's need and follow it through the flow (grid leaders:
+    # their grid).
+    "medicine.register": frozenset({A, G, S}),
+    # Runs, buying, settlement; psychiatric and chemotherapy drug names in full.
+    "medicine.manage": frozenset({A, S}),
+    # A run's list and its pick-up and delivery (volunteers: the runs they drive).
+    "medicine.deliver": frozenset({A, G, S, V}),
+    # Care for vulnerable residents: the list, pairings and follow-ups with their health notes
+    # (grid leaders: their grid).
+    "care.view": frozenset({A, G, S}),
+    "care.follow": frozenset({A, G, S}),
+    # Which tags count, how often, who is paired with whom.
+    "care.manage": frozenset({A, S}),
 }
 
 

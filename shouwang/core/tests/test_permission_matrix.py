@@ -252,6 +252,9 @@ FRAGMENTS = [
         "shouwang.control.tests.matrix",
         "shouwang.checkpoints.tests.matrix",
         "shouwang.volunteers.tests.matrix",
+        "shouwang.helpline.tests.matrix",
+        "shouwang.medicine.tests.matrix",
+        "shouwang.care.tests.matrix",
     )
 ]
 for _fragment in FRAGMENTS:

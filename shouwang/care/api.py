@@ -1,0 +1,5 @@
+"""/api/v1/care/ (being built)."""
+
+from ninja import Router
+
+router = Router(tags=["care"])

@@ -1,0 +1,6 @@
+"""Care pages. Each views module lists its own URL patterns."""
+
+from shouwang.care.views import people
+
+app_name = "care"
+urlpatterns = [*people.urlpatterns]

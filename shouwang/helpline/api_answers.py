@@ -1,0 +1,5 @@
+"""Help line API (being built)."""
+
+from ninja import Router
+
+router = Router()

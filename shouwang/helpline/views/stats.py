@@ -1,0 +1,3 @@
+"""Help line pages (being built)."""
+
+urlpatterns: list = []
