@@ -29,6 +29,9 @@ class Policy(models.Model):
     class Meta:
         verbose_name = _("care policy")
 
+    def __str__(self):
+        return f"care policy {self.community_id}"
+
 
 class Pairing(models.Model):
     """Who looks after a resident: a staff member (a user) or a party member from the ledger who
@@ -81,6 +84,9 @@ class Pairing(models.Model):
                 name="care_pairing_has_carer",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.resident_id} ← {self.carer_name}"
 
     @property
     def carer_name(self) -> str:
@@ -146,3 +152,6 @@ class FollowUp(models.Model):
             )
         ]
         indexes = [models.Index(fields=["resident", "at"], name="care_followup_resident")]
+
+    def __str__(self):
+        return f"{self.resident_id} {self.at:%Y-%m-%d} {self.mode}"

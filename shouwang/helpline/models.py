@@ -130,6 +130,9 @@ class Policy(models.Model):
     class Meta:
         verbose_name = _("help line policy")
 
+    def __str__(self):
+        return f"help line policy {self.community_id}"
+
     def starts(self) -> list[str]:
         return list(self.shift_starts or self.DEFAULT_SHIFT_STARTS)
 
@@ -284,6 +287,9 @@ class RequestEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self):
+        return f"{self.request_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
 
 class Handover(models.Model):
     """The end of a help-line shift (每班清): what was still open, and to whom it went by name.
@@ -313,6 +319,9 @@ class Handover(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"handover {self.community_id} {self.shift_end:%Y-%m-%d %H:%M}"
+
 
 class HandoverItem(models.Model):
     """One open request as it stood at the handover."""
@@ -333,6 +342,9 @@ class HandoverItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["handover", "request"], name="helpline_handover_item")
         ]
+
+    def __str__(self):
+        return f"{self.handover_id}: {self.request_id}"
 
 
 class Answer(models.Model):

@@ -90,6 +90,9 @@ class Policy(models.Model):
     class Meta:
         verbose_name = _("medicine policy")
 
+    def __str__(self):
+        return f"medicine policy {self.community_id}"
+
     def days(self) -> list[int]:
         return list(self.hospital_days or self.DEFAULT_HOSPITAL_DAYS)
 
@@ -214,3 +217,6 @@ class NeedEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.need_id} {self.stage} {self.at:%Y-%m-%d}"
