@@ -1,0 +1,81 @@
+"""The help line's figures for a period, as the stats page shows them: the summary, the share of
+each group (pooled and the average of the days) and, with --days, each day; optionally .xlsx."""
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from shouwang.helpline import stats
+from shouwang.registry.models import Community
+
+
+def _date(value, name):
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"Give --{name} as YYYY-MM-DD, not {value!r}.") from None
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v} %"
+
+
+class Command(BaseCommand):
+    help = "Print help-line requests, shares by group, resolution and time to close for a period."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--community", metavar="CODE", help="the community (needed if several)")
+        parser.add_argument("--from", dest="first", metavar="YYYY-MM-DD")
+        parser.add_argument("--to", dest="last", metavar="YYYY-MM-DD")
+        parser.add_argument("--days", action="store_true", help="also print each day")
+        parser.add_argument("--xlsx", metavar="FILE", help="also write the export to FILE")
+
+    def handle(self, *args, community=None, first=None, last=None, days=False, xlsx=None, **o):
+        if community:
+            c = Community.objects.filter(code=community).first()
+            if c is None:
+                raise CommandError(f"No community has the code {community}.")
+        else:
+            cs = list(Community.objects.all()[:2])
+            if len(cs) != 1:
+                raise CommandError("Give --community CODE (there is not exactly one community).")
+            c = cs[0]
+        a, b = stats.default_period()
+        a = _date(first, "from") or a
+        b = _date(last, "to") or max(a, b)
+        if b < a:
+            raise CommandError("--to must be on or after --from.")
+        data = stats.rows(c.pk, a, b)
+        per_day = stats.by_day(c.pk, a, b, data=data)
+        s = stats.summary(c.pk, a, b, data=data, days=per_day)
+        w = self.stdout.write
+        w(f"{c.name} ({c.code})")
+        for label, value in stats.table(s):
+            w(f"{str(label) + ':':<42} {value}")
+        w("")
+        w(f"{'Group':<34} {'Requests':>8} {'Share':>9} {'Daily avg':>10}")
+        for g in s.groups:
+            if g.count or g.group in stats.XIAN:
+                w(f"{g.label:<34} {g.count:>8} {_pct(g.share):>9} {_pct(g.daily_share):>10}")
+        if days:
+            w("")
+            w(
+                f"{'Date':<10} {'Requests':>8} {'Livel.':>6} {'Spec.':>6} {'Policy':>6} "
+                f"{'Resolved':>9} {'Overdue':>7}"
+            )
+            for d in per_day:
+                lv, sp, po = d.xian
+                w(
+                    f"{d.day.isoformat():<10} {d.requests:>8} {lv:>6} {sp:>6} {po:>6} "
+                    f"{_pct(d.rate):>9} {d.overdue:>7}"
+                )
+        if xlsx:
+            path = Path(xlsx)
+            try:
+                path.write_bytes(stats.xlsx(c.pk, a, b))
+            except OSError as e:
+                raise CommandError(f"Cannot write {path}: {e.strerror}.") from None
+            w(f"Wrote {path}.")
