@@ -1,6 +1,6 @@
 """Medicine pages. Each views module lists its own URL patterns."""
 
-from shouwang.medicine.views import needs
+from shouwang.medicine.views import needs, runs
 
 app_name = "medicine"
-urlpatterns = [*needs.urlpatterns]
+urlpatterns = [*needs.urlpatterns, *runs.urlpatterns]
