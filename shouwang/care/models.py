@@ -91,7 +91,7 @@ class Pairing(models.Model):
     @property
     def carer_name(self) -> str:
         if self.carer_id:
-            return self.carer.get_full_name() or self.carer.username
+            return self.carer.label
         return self.carer_resident.name if self.carer_resident_id else ""
 
 

@@ -1,6 +1,6 @@
 """Care pages. Each views module lists its own URL patterns."""
 
-from shouwang.care.views import people
+from shouwang.care.views import pairing, people
 
 app_name = "care"
-urlpatterns = [*people.urlpatterns]
+urlpatterns = [*people.urlpatterns, *pairing.urlpatterns]
