@@ -1,4 +1,5 @@
-"""Navigation by role: a link appears only when the role may open it."""
+"""Navigation by role: a link appears only when the role may open it (and, with a fourth
+entry, only when it may not do that: the link is reached another way)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,9 @@ NAV = [
     ("helpline:index", _("Help line"), "helpline.take"),
     ("medicine:index", _("Medicine"), "medicine.deliver"),
     ("care:index", _("Care"), "care.view"),
+    # Guards, samplers and volunteers answer residents' questions from the help line's answers;
+    # those on the help line reach them from its own page.
+    ("helpline:answers", _("Answers"), "helpline.answers", "helpline.take"),
     ("relief:index", _("Relief"), "relief.deliver"),
     ("buying:index", _("Group buying"), "buying.order"),
     ("buying:delivery_home", _("Deliveries"), "buying.deliver"),
@@ -40,8 +44,8 @@ def navigation(request):
     current = request.path
     items = [
         {"url": reverse(name), "label": label, "active": False}
-        for name, label, capability in NAV
-        if can(user, capability)
+        for name, label, capability, *unless in NAV
+        if can(user, capability) and not (unless and can(user, unless[0]))
     ]
     # The longest link that the current path starts with is the current page.
     matches = [

@@ -368,6 +368,14 @@ def _demo_checkpoints(community: Community, *, log=print) -> None:
     from shouwang.volunteers import demo as demo_volunteers
 
     demo_volunteers.demo(community, now=now, users=users, log=log)
+    from shouwang.helpline import demo as demo_helpline
+
+    demo_helpline.demo(community, now=now, users=users, log=log)
+    from shouwang.care import demo as demo_care
+    from shouwang.medicine import demo as demo_medicine
+
+    demo_medicine.demo(community, now=now, users=users, log=log)
+    demo_care.demo(community, now=now, users=users, log=log)
 
 
 def _demo_users(community: Community, grids: list[Grid]) -> list[tuple[str, str]]:

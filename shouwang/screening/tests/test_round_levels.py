@@ -11,11 +11,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shouwang.control.models import Control
-from shouwang.control.testing import put_under
+from shouwang.control.testing import put_under as _put_under
 from shouwang.core.errors import DomainError
 from shouwang.registry.models import Community, Unit
 from shouwang.screening import coverage, services
 from shouwang.screening.tests.rounds_helpers import make_round
+
+
+def put_under(place, level, **kw):
+    """Under the level since last night: before today's round (07:00–11:00), whatever the time
+    of day the test runs. The helper's default start, an hour ago, falls after the round's end
+    in the afternoon, when the round reads the levels at its end."""
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0)))
+    kw.setdefault("starts_at", midnight - dt.timedelta(hours=1))
+    return _put_under(place, level, **kw)
 
 
 def test_only_homes_under_the_level_are_expected(personas, ledger):

@@ -109,9 +109,7 @@ class MovementForm(DomainErrors, forms.Form):
         if kind == Movement.Kind.ISSUE:
             self.fields["from_location"].label = _("Out of")
             self.fields["recipient_user"].queryset = users
-            self.fields["recipient_user"].label_from_instance = lambda u: (
-                u.get_full_name() or u.username
-            )
+            self.fields["recipient_user"].label_from_instance = lambda u: u.label
         if not self.is_bound:
             self.initial.setdefault("request_key", secrets.token_urlsafe(16))
 

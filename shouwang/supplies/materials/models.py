@@ -178,7 +178,7 @@ class Movement(models.Model):
     def recipient(self) -> str:
         if self.recipient_user_id:
             u = self.recipient_user
-            return u.get_full_name() or u.username
+            return u.label
         return self.recipient_text
 
     @property
