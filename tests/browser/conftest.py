@@ -9,6 +9,7 @@ set at import time it would leak into every other test of the xdist worker (and 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,33 @@ def sign_in():
 def assert_fits():
     """assert_fits(page, width=360): fails when the page scrolls sideways."""
     return _assert_fits
+
+
+def playwright_expect():
+    """For a test module's top: skips the module without Debian's Chromium or the playwright
+    package (never downloading a browser); Playwright's `expect` otherwise."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install "
+            "chromium); no browser is ever downloaded",
+            allow_module_level=True,
+        )
+    return pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need the playwright package"
+    ).expect
+
+
+def shot(page, prefix: str, name: str) -> None:
+    """A full-page screenshot <prefix>-<name>.png into $SHOUWANG_SHOTS, when it is set."""
+    folder = os.environ.get("SHOUWANG_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(Path(folder) / f"{prefix}-{name}.png"), full_page=True, animations="disabled"
+        )
+
+
+def english(page) -> None:
+    """The browsers ask for Chinese (the product's default); the assertions read English."""
+    page.locator("form.lang button").click()
+    page.wait_for_load_state()

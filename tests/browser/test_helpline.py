@@ -12,40 +12,15 @@ Screenshots: SHOUWANG_SHOTS=/tmp/hl_shots .venv/bin/pytest tests/browser/test_he
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import english, playwright_expect, shot
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); "
-        "no browser is ever downloaded",
-        allow_module_level=True,
-    )
-expect = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need the playwright package"
-).expect
+expect = playwright_expect()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOUWANG_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(Path(folder) / f"helpline-{name}.png"), full_page=True, animations="disabled"
-        )
-
-
-def _english(page) -> None:
-    # The browsers ask for Chinese (the product's default); the assertions read English.
-    page.locator("form.lang button").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -70,7 +45,7 @@ def test_operator_logs_a_call_and_the_owner_closes_it(
     page = desktop
     sign_in(page, "staff")
     page.goto("/helpline/new/")
-    _english(page)
+    english(page)
     number = page.locator("#id_caller_phone")
     expect(number).to_be_focused()
     number.press_sequentially("13912345678")
@@ -89,7 +64,7 @@ def test_operator_logs_a_call_and_the_owner_closes_it(
     page.locator("input[name=urgency][value='2']").check()
     page.fill("input[name=summary]", "降压药吃完了，需要代购")
     page.fill("textarea[name=details]", "硝苯地平控释片 30mg，每天一次")
-    _shot(page, "1-intake")
+    shot(page, "helpline", "1-intake")
     page.locator("#hl-save").click()
     page.wait_for_url(re.compile(r"/helpline/requests/\d+/$"))
     req = HelpRequest.objects.get()
@@ -106,7 +81,7 @@ def test_operator_logs_a_call_and_the_owner_closes_it(
     page.wait_for_load_state()
     expect(page.locator(".flash.success")).to_contain_text("Assigned to 李卫东")
     expect(page.locator("#hl-owner")).to_contain_text("李卫东")
-    _shot(page, "2-assigned")
+    shot(page, "helpline", "2-assigned")
     req.refresh_from_db()
     assert req.owner == owner
 
@@ -114,11 +89,11 @@ def test_operator_logs_a_call_and_the_owner_closes_it(
     page = phone
     sign_in(page, "staff2")
     page.goto("/helpline/?show=mine")
-    _english(page)
+    english(page)
     item = page.locator(f"#req-{req.pk}")
     expect(item).to_contain_text("降压药吃完了")
     expect(page.locator("#urgent")).to_contain_text("降压药吃完了")  # health-threatening
-    _shot(page, "3-owner-ledger")
+    shot(page, "helpline", "3-owner-ledger")
     assert_fits(page)
     item.locator("a").click()
     page.wait_for_url(re.compile(rf"/helpline/requests/{req.pk}/$"))
@@ -128,7 +103,7 @@ def test_operator_logs_a_call_and_the_owner_closes_it(
     page.wait_for_load_state()
     expect(page.locator("#hl-status")).to_contain_text("In progress")
     page.fill("textarea[name=resolution]", "已从社区卫生站配到药，送到家门口")
-    _shot(page, "4-owner-resolve")
+    shot(page, "helpline", "4-owner-resolve")
     assert_fits(page)
     page.locator("#hl-resolve").click()
     page.wait_for_load_state()
@@ -136,13 +111,13 @@ def test_operator_logs_a_call_and_the_owner_closes_it(
     expect(page.locator("#hl-callback-form")).to_contain_text("+8613912345678")
     page.locator("#hl-callback-form input[name=satisfaction][value=satisfied]").check()
     page.fill("#hl-callback-form input[name=note]", "老人说谢谢")
-    _shot(page, "5-owner-callback")
+    shot(page, "helpline", "5-owner-callback")
     assert_fits(page)
     page.locator("#hl-callback-save").click()
     page.wait_for_load_state()
     expect(page.locator("#hl-status")).to_contain_text("Closed")
     expect(page.locator("#hl-callback")).to_contain_text("Satisfied")
-    _shot(page, "6-owner-closed")
+    shot(page, "helpline", "6-owner-closed")
     assert_fits(page)
 
     req.refresh_from_db()

@@ -9,37 +9,15 @@ Screenshots: SHOUWANG_SHOTS=/tmp/med_shots .venv/bin/pytest tests/browser/test_m
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import english, playwright_expect, shot
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium", allow_module_level=True
-    )
-expect = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need the playwright package"
-).expect
+expect = playwright_expect()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOUWANG_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(Path(folder) / f"medicine-{name}.png"), full_page=True, animations="disabled"
-        )
-
-
-def _english(page) -> None:
-    page.locator("form.lang button").click()
-    page.wait_for_load_state()
 
 
 def test_register_run_fetch_deliver_on_a_phone(
@@ -55,7 +33,7 @@ def test_register_run_fetch_deliver_on_a_phone(
     page = ctx.new_page()
     sign_in(page, "staff")
     page.goto("/medicine/")
-    _english(page)
+    english(page)
     page.locator("a", has_text="Register a need").first.click()
     page.fill("input[name=q]", "5678")
     page.locator("main form button").click()
@@ -64,12 +42,12 @@ def test_register_run_fetch_deliver_on_a_phone(
     page.fill("input[name=dose]", "每日一次")
     page.fill("input[name=quantity]", "2盒")
     page.select_option("select[name=source]", "pharmacy")
-    _shot(page, "1-register")
+    shot(page, "medicine", "1-register")
     assert_fits(page)
     page.locator("main form button.primary").click()
     page.wait_for_url(re.compile(r"/medicine/needs/\d+/$"))
     expect(page.locator(".med-steps .is-current")).to_have_text("Registered")
-    _shot(page, "2-need")
+    shot(page, "medicine", "2-need")
     assert_fits(page)
 
     page.goto("/medicine/runs/new/")
@@ -85,7 +63,7 @@ def test_register_run_fetch_deliver_on_a_phone(
     page.locator(".med-run-buttons button").first.click()  # all bought
     page.wait_for_load_state()
     run_url = page.url
-    _shot(page, "3-run")
+    shot(page, "medicine", "3-run")
     assert_fits(page)
     assert Need.objects.get().stage == Stage.BOUGHT
 
@@ -98,12 +76,12 @@ def test_register_run_fetch_deliver_on_a_phone(
     page.locator(".med-run-buttons button").first.click()  # all delivered
     page.wait_for_load_state()
     expect(page.locator(".med-stage").first).to_have_text(re.compile("Delivered"))
-    _shot(page, "4-driver")
+    shot(page, "medicine", "4-driver")
     assert_fits(page)
     assert Need.objects.get().stage == Stage.DELIVERED
     page.goto(run_url + "print/")
     expect(page.locator(".med-sheet")).to_contain_text("缬沙坦胶囊")
     expect(page.locator(".med-sheet")).to_contain_text("王**")
-    _shot(page, "5-print")
+    shot(page, "medicine", "5-print")
     assert_fits(page)
     ctx.close()

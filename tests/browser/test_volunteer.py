@@ -12,40 +12,15 @@ Screenshots: SHOUWANG_SHOTS=/tmp/vol_shots .venv/bin/pytest tests/browser/test_v
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import english, playwright_expect, shot
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); "
-        "no browser is ever downloaded",
-        allow_module_level=True,
-    )
-expect = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need the playwright package"
-).expect
+expect = playwright_expect()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOUWANG_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(Path(folder) / f"volunteer-{name}.png"), full_page=True, animations="disabled"
-        )
-
-
-def _english(page) -> None:
-    # The phone asks for Chinese (the product's default); the assertions read English.
-    page.locator("form.lang button").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -79,9 +54,9 @@ def test_volunteer_grabs_checks_in_and_out_and_sees_the_hours(
     page = phone
     sign_in(page, "volunteer")
     page.goto("/volunteers/me/")
-    _english(page)
+    english(page)
     expect(page.locator(".vol-declare")).to_contain_text("Today's health declaration")
-    _shot(page, "1-home")
+    shot(page, "volunteer", "1-home")
     assert_fits(page)
 
     # The health declaration: no symptoms, no contact, 36.5.
@@ -90,7 +65,7 @@ def test_volunteer_grabs_checks_in_and_out_and_sees_the_hours(
     page.locator("input[name=symptoms][value=no]").check()
     page.locator("input[name=contact][value=no]").check()
     page.fill("input[name=temperature]", "36.5")
-    _shot(page, "2-declare")
+    shot(page, "volunteer", "2-declare")
     assert_fits(page)
     page.locator("main form button.primary").click()
     page.wait_for_url(re.compile(r"/volunteers/me/$"))
@@ -100,7 +75,7 @@ def test_volunteer_grabs_checks_in_and_out_and_sees_the_hours(
     page.goto("/volunteers/tasks/open/")
     card = page.locator(f"#task-{task.pk}")
     expect(card).to_contain_text("核酸检测秩序维护")
-    _shot(page, "3-open")
+    shot(page, "volunteer", "3-open")
     assert_fits(page)
     card.locator("button.primary").click()
     page.wait_for_load_state()
@@ -115,13 +90,13 @@ def test_volunteer_grabs_checks_in_and_out_and_sees_the_hours(
     code = f"{task.code[:4].lower()} {task.code[4:].lower()}"  # as a person types it
     page.fill("input[name=code]", code)
     expect(page.locator("input[name=code]")).to_have_value(code.upper())  # the page shouts it
-    _shot(page, "4-check")
+    shot(page, "volunteer", "4-check")
     assert_fits(page)
     page.locator("#vol-check-send").click()
     page.wait_for_url(re.compile(r"/volunteers/me/$"))
     expect(page.locator(".flash.success")).to_contain_text("Checked in at")
     expect(page.locator(".vol-place.is-in")).to_contain_text("核酸检测秩序维护")
-    _shot(page, "5-checked-in")
+    shot(page, "volunteer", "5-checked-in")
     assert_fits(page)
     s = Signup.objects.get(task=task, volunteer=v)
     assert s.checked_in_at is not None and s.checked_out_at is None
@@ -139,21 +114,21 @@ def test_volunteer_grabs_checks_in_and_out_and_sees_the_hours(
     expect(page.locator(".vol-place.is-out")).to_contain_text("1 h 30 min")
     expect(page.locator(".vol-hours .tile").first).to_contain_text("1.50")
     expect(page.locator(".vol-hours .tile").nth(1)).to_contain_text("1")
-    _shot(page, "6-hours")
+    shot(page, "volunteer", "6-hours")
     assert_fits(page)
 
     # The record, the leaderboard and the certificate say the same.
     page.goto("/volunteers/me/record/")
     expect(page.locator(".vol-record-total")).to_contain_text("1.50 hours")
-    _shot(page, "7-record")
+    shot(page, "volunteer", "7-record")
     assert_fits(page)
     page.goto("/volunteers/leaderboard/")
     expect(page.locator(".vol-board li.is-me")).to_contain_text("1.50")
-    _shot(page, "8-leaderboard")
+    shot(page, "volunteer", "8-leaderboard")
     assert_fits(page)
     page.goto("/volunteers/me/certificate/")
     expect(page.locator(".vol-cert")).to_contain_text("1.50")
-    _shot(page, "9-certificate")
+    shot(page, "volunteer", "9-certificate")
     assert_fits(page)
 
 
@@ -173,10 +148,10 @@ def test_poster_link_page_on_the_phone(phone, live_server, scene, sign_in, asser
     page = phone
     sign_in(page, "volunteer")
     page.goto(f"/volunteers/c/{task.code}/")
-    _english(page)
+    english(page)
     button = page.locator(".vol-big")
     expect(button).to_have_text("Check in")
-    _shot(page, "10-poster-link")
+    shot(page, "volunteer", "10-poster-link")
     assert_fits(page)
     button.click()
     page.wait_for_load_state()
@@ -210,8 +185,8 @@ def test_staff_stats_on_the_phone(phone, live_server, personas, community, sign_
     page = phone
     sign_in(page, "staff")
     page.goto("/volunteers/stats/")
-    _english(page)
+    english(page)
     expect(page.locator(".vol-figures .tile").first).to_contain_text("3")
     expect(page.locator(".vol-chart rect.bar")).not_to_have_count(0)
-    _shot(page, "11-stats")
+    shot(page, "volunteer", "11-stats")
     assert_fits(page)
