@@ -1,11 +1,9 @@
 """The morning list: who is due or overdue for a follow-up today, carer by carer."""
 
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from shouwang.care import selectors
-from shouwang.registry.models import Community
+from shouwang.core.commands import communities, date_option
 
 
 class Command(BaseCommand):
@@ -16,17 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--date", metavar="YYYY-MM-DD", help="as on this day (default today)")
 
     def handle(self, *args, community=None, date=None, **opts):
-        qs = Community.objects.order_by("code")
-        if community:
-            qs = qs.filter(code=community)
-            if not qs.exists():
-                raise CommandError(f"No community has the code {community}.")
-        today = None
-        if date:
-            try:
-                today = dt.date.fromisoformat(date)
-            except ValueError:
-                raise CommandError(f"--date takes YYYY-MM-DD, not {date}.") from None
+        qs = communities(community)
+        today = date_option(date, "date")
         total = 0
         for c in qs:
             groups = selectors.due_by_carer(c.pk, today=today)

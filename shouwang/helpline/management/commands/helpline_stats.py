@@ -1,22 +1,12 @@
 """The help line's figures for a period, as the stats page shows them: the summary, the share of
 each group (pooled and the average of the days) and, with --days, each day; optionally .xlsx."""
 
-import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shouwang.core.commands import date_option, one_community
 from shouwang.helpline import stats
-from shouwang.registry.models import Community
-
-
-def _date(value, name):
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"Give --{name} as YYYY-MM-DD, not {value!r}.") from None
 
 
 def _pct(v) -> str:
@@ -34,18 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--xlsx", metavar="FILE", help="also write the export to FILE")
 
     def handle(self, *args, community=None, first=None, last=None, days=False, xlsx=None, **o):
-        if community:
-            c = Community.objects.filter(code=community).first()
-            if c is None:
-                raise CommandError(f"No community has the code {community}.")
-        else:
-            cs = list(Community.objects.all()[:2])
-            if len(cs) != 1:
-                raise CommandError("Give --community CODE (there is not exactly one community).")
-            c = cs[0]
+        c = one_community(community)
         a, b = stats.default_period()
-        a = _date(first, "from") or a
-        b = _date(last, "to") or max(a, b)
+        a = date_option(first, "from") or a
+        b = date_option(last, "to") or max(a, b)
         if b < a:
             raise CommandError("--to must be on or after --from.")
         data = stats.rows(c.pk, a, b)

@@ -1,11 +1,11 @@
 """Cron, every 15 minutes: escalate overdue requests to the community admin, hand over the shifts
 nobody handed over, close yesterday (shifts.sweep). Prints what it did."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from shouwang.core.commands import communities
 from shouwang.helpline import shifts
-from shouwang.registry.models import Community
 
 
 class Command(BaseCommand):
@@ -15,11 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--community", metavar="CODE", help="only this community")
 
     def handle(self, *args, community=None, **options):
-        qs = Community.objects.order_by("code")
-        if community:
-            qs = qs.filter(code=community)
-            if not qs.exists():
-                raise CommandError(f"No community has the code {community}.")
+        qs = communities(community)
         now = timezone.now()
         total = 0
         for c in qs:

@@ -1,14 +1,12 @@
 """The morning list: the coming medicine runs and what is in them (counts by stage, never drug
 names), and how many needs still wait for a run."""
 
-import datetime as dt
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from shouwang.core.commands import communities, date_option
 from shouwang.medicine import selectors
 from shouwang.medicine.models import FLOW, Stage
-from shouwang.registry.models import Community
 
 
 class Command(BaseCommand):
@@ -20,15 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=7)
 
     def handle(self, *args, community=None, first=None, days=7, **opts):
-        qs = Community.objects.order_by("code")
-        if community:
-            qs = qs.filter(code=community)
-            if not qs.exists():
-                raise CommandError(f"No community has the code {community}.")
-        try:
-            start = dt.date.fromisoformat(first) if first else timezone.localdate()
-        except ValueError:
-            raise CommandError(f"Give --from as YYYY-MM-DD, not {first!r}.") from None
+        qs = communities(community)
+        start = date_option(first, "from") or timezone.localdate()
         total = 0
         for c in qs:
             rows = selectors.upcoming_runs(c.pk, start=start, days=days)

@@ -1,23 +1,13 @@
 """The volunteers' figures as the seeds report them: volunteers who served, total hours, the
 average and the top, then per team; optionally the .xlsx export (stats.py)."""
 
-import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shouwang.registry.models import Community
+from shouwang.core.commands import date_option, one_community
 from shouwang.volunteers import stats
 from shouwang.volunteers.models import Team
-
-
-def _date(value, name):
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"Give --{name} as YYYY-MM-DD, not {value!r}.") from None
 
 
 class Command(BaseCommand):
@@ -31,16 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--xlsx", metavar="FILE", help="also write the export to FILE")
 
     def handle(self, *args, community=None, first=None, last=None, team=None, xlsx=None, **o):
-        if community:
-            c = Community.objects.filter(code=community).first()
-            if c is None:
-                raise CommandError(f"No community has the code {community}.")
-        else:
-            cs = list(Community.objects.all()[:2])
-            if len(cs) != 1:
-                raise CommandError("Give --community CODE (there is not exactly one community).")
-            c = cs[0]
-        a, b = _date(first, "from"), _date(last, "to")
+        c = one_community(community)
+        a, b = date_option(first, "from"), date_option(last, "to")
         if a and b and b < a:
             raise CommandError("--to must be on or after --from.")
         team_id = None
