@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 
 from django.utils import timezone
 
@@ -176,7 +177,8 @@ def _history(community, *, category, household, resident, summary, at, urgency, 
     phone = resident.phone
     req = HelpRequest.objects.create(
         community=community,
-        reference=f"tmp-{at.timestamp()}-{resident.pk}",
+        # Unique per community until the row has its number (at most 20 characters).
+        reference=f"tmp-{secrets.token_hex(6)}",
         channel=Channel.PHONE if resident.pk % 5 else Channel.WECHAT,
         household=household,
         resident=resident,

@@ -76,7 +76,10 @@ def test_a_past_round_keeps_its_places_after_a_release(personas, ledger):
     start = timezone.now() - dt.timedelta(days=3)
     c = put_under(ledger["h3"].building, "sealed", starts_at=start)
     rnd = make_round(personas["admin"], date=yesterday, control_levels=["sealed"])
-    Control.objects.filter(pk=c.pk).update(ended_at=timezone.now() - dt.timedelta(hours=1))
+    # Released last night: after yesterday's round, before anything of today's (an hour ago
+    # would be after today's round's 11:00 end in the afternoon).
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0)))
+    Control.objects.filter(pk=c.pk).update(ended_at=midnight - dt.timedelta(hours=1))
     assert coverage.missing_ids(rnd) == {ledger["r3"].pk}
     # Today's round with the same choice finds the building released.
     today = make_round(personas["admin"], number=2, control_levels=["sealed"])
