@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shouwang.accounts.middleware import mark_session_start
+from shouwang.checkpoints.forms import AvailabilityForm, weekday_label
 from shouwang.core.errors import DomainError, Forbidden
 from shouwang.core.forms import DomainErrors
 from shouwang.core.views import capability_required
@@ -274,40 +275,6 @@ def profile_initial(v: Volunteer) -> dict:
     }
 
 
-TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-WEEKDAYS = [
-    ("", gettext_lazy("— one date instead —")),
-    ("0", gettext_lazy("Every Monday")),
-    ("1", gettext_lazy("Every Tuesday")),
-    ("2", gettext_lazy("Every Wednesday")),
-    ("3", gettext_lazy("Every Thursday")),
-    ("4", gettext_lazy("Every Friday")),
-    ("5", gettext_lazy("Every Saturday")),
-    ("6", gettext_lazy("Every Sunday")),
-]
-WEEKDAY_NAMES = dict(WEEKDAYS)
-
-
-class AvailabilityForm(DomainErrors, forms.Form):
-    """When I can serve: the roster's own availability rows (one list for gate duty and
-    volunteering)."""
-
-    weekday = forms.TypedChoiceField(
-        label=gettext_lazy("When"), choices=WEEKDAYS, required=False, coerce=int, empty_value=None
-    )
-    date = forms.DateField(
-        label=gettext_lazy("Or on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    starts_at = forms.TimeField(label=gettext_lazy("From"), widget=TIME)
-    ends_at = forms.TimeField(
-        label=gettext_lazy("Until"),
-        widget=TIME,
-        help_text=gettext_lazy("Until before from: through midnight (22:00–06:00)."),
-    )
-
-
 def _my_profile(request) -> Volunteer | None:
     return volunteer_of(request.user)
 
@@ -317,7 +284,7 @@ def _profile_page(request, v, form=None, avail_form=None, status=200):
 
     rows = list(roster.availability_of(request.user)) if v.user_id else []
     for a in rows:
-        a.when = str(WEEKDAY_NAMES[str(a.weekday)]) if a.date is None else a.date.isoformat()
+        a.when = weekday_label(a)
         a.through_midnight = a.ends_at <= a.starts_at
     return render(
         request,
