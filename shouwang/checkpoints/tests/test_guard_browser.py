@@ -7,57 +7,33 @@ Screenshots: SHOUWANG_SHOTS=/tmp/shots .venv/bin/pytest shouwang/checkpoints/tes
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, _assert_fits, _sign_in
+# `browser` is tests/browser/conftest.py's fixture, imported so pytest finds it here too.
+from tests.browser.conftest import (  # noqa: F401
+    PHONE,
+    _assert_fits,
+    _context,
+    _sign_in,
+    browser,
+    playwright_expect,
+    shot,
+)
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); "
-        "no browser is ever downloaded",
-        allow_module_level=True,
-    )
-expect = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need the playwright package"
-).expect
+expect = playwright_expect()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield b
-            finally:
-                b.close()
-
-
 @pytest.fixture
-def phone(browser, live_server):
-    ctx = browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
-    ctx.set_default_timeout(15_000)
+def phone(browser, live_server):  # noqa: F811  (the imported fixture)
+    """A 360 px phone whose browser asks for English (the assertions read English)."""
+    ctx = _context(browser, live_server, "en-US", **PHONE)
     page = ctx.new_page()
     yield page
     ctx.close()
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOUWANG_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(Path(folder) / f"guard-{name}.png"), full_page=True, animations="disabled"
-        )
 
 
 def test_guard_scans_a_pass_and_reads_the_decision(phone, personas, ledger):
@@ -76,7 +52,7 @@ def test_guard_scans_a_pass_and_reads_the_decision(phone, personas, ledger):
     page.goto(f"/checkpoints/guard/{cp.pk}/")
     expect(page.locator("#guard-result.is-ready")).to_be_visible()
     _assert_fits(page)
-    _shot(page, "ready")
+    shot(page, "guard", "ready")
 
     # Out, 36.5, then the hand scanner types the code and Enter.
     page.locator("label.dir", has=page.locator("input[value=out]")).click()
@@ -92,7 +68,7 @@ def test_guard_scans_a_pass_and_reads_the_decision(phone, personas, ledger):
     expect(result.locator(".level")).to_be_visible()
     expect(page.locator("#guard-recent-list li").first).to_have_class(re.compile("d-deny"))
     _assert_fits(page)
-    _shot(page, "deny")
+    shot(page, "guard", "deny")
     p = Passage.objects.get()
     assert (p.decision, p.reasons, str(p.temperature), p.direction) == (
         "deny",
@@ -112,5 +88,5 @@ def test_guard_scans_a_pass_and_reads_the_decision(phone, personas, ledger):
     expect(result).to_have_class(re.compile(r"\bis-allow\b"))
     expect(result.locator(".who-name")).to_have_text("赵*")
     _assert_fits(page)
-    _shot(page, "allow")
+    shot(page, "guard", "allow")
     assert Passage.objects.count() == 2

@@ -7,54 +7,31 @@ Screenshots: SHOUWANG_SHOTS=/tmp/shots .venv/bin/pytest shouwang/control/tests/t
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, _assert_fits, _sign_in
+# `browser` is tests/browser/conftest.py's fixture, imported so pytest finds it here too.
+from tests.browser.conftest import (  # noqa: F401
+    PHONE,
+    _assert_fits,
+    _context,
+    _sign_in,
+    browser,
+    playwright_expect,
+    shot,
+)
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); "
-        "no browser is ever downloaded",
-        allow_module_level=True,
-    )
-pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+playwright_expect()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield b
-            finally:
-                b.close()
-
-
 @pytest.fixture
-def phone(browser, live_server):
-    ctx = browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
-    ctx.set_default_timeout(15_000)
+def phone(browser, live_server):  # noqa: F811  (the imported fixture)
+    """A 360 px phone whose browser asks for English (the assertions read English)."""
+    ctx = _context(browser, live_server, "en-US", **PHONE)
     page = ctx.new_page()
     yield page
     ctx.close()
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("SHOUWANG_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(
-            path=str(Path(folder) / f"control-{name}.png"), full_page=True, animations="disabled"
-        )
 
 
 def test_control_pages_on_a_phone(phone, personas, ledger, places):
@@ -78,7 +55,7 @@ def test_control_pages_on_a_phone(phone, personas, ledger, places):
     phone.goto("/control/")
     phone.get_by_text("华美小区 1号楼").first.wait_for()
     _assert_fits(phone)
-    _shot(phone, "index")
+    shot(phone, "control", "index")
     for url, name in (
         ("/control/propose/", "propose"),
         (f"/control/proposals/{p.pk}/", "proposal"),
@@ -88,7 +65,7 @@ def test_control_pages_on_a_phone(phone, personas, ledger, places):
     ):
         phone.goto(url)
         _assert_fits(phone)
-        _shot(phone, name)
+        shot(phone, "control", name)
     phone.goto(f"/control/proposals/{p.pk}/")
     phone.get_by_role("button", name="Approve").click()
     phone.get_by_text("is now under").wait_for()
