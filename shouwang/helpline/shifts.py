@@ -75,17 +75,19 @@ def shift_at(community_id: int, when: dt.datetime) -> tuple[dt.datetime, dt.date
 
 
 def previous_shift(community_id: int, when: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    start, _end = shift_at(community_id, when)
-    return shift_at(community_id, start - dt.timedelta(microseconds=1))
+    policy = selectors.policy_for(community_id)
+    start, _end = window(policy, when)
+    return window(policy, start - dt.timedelta(microseconds=1))
 
 
 def shift_to_hand(community_id: int, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """The shift an operator hands over now: the one that just ended, if it ended less than
     GRACE ago and nobody handed it over yet; otherwise the current one (handed over before its
     end)."""
-    start, end = shift_at(community_id, now)
+    policy = selectors.policy_for(community_id)
+    start, end = window(policy, now)
     if now - start < GRACE:
-        prev = previous_shift(community_id, now)
+        prev = window(policy, start - dt.timedelta(microseconds=1))
         if not Handover.objects.filter(community_id=community_id, shift_end=prev[1]).exists():
             return prev
     return start, end
@@ -283,7 +285,7 @@ def escalate(community_id: int, *, now: dt.datetime) -> list[HelpRequest]:
                 EventKind.ESCALATED,
                 None,
                 at=now,
-                from_user=req.owner,
+                from_user_id=req.owner_id,
                 to_user=admin,
                 text=_("Overdue by %(m)s minutes.") % {"m": late},
             )
@@ -335,7 +337,7 @@ def day_close(community_id: int, day: dt.date, *, user=None) -> DayClose:
         shown = carried.filter(pk__in=selectors.requests_for(user).values("pk"))
     return DayClose(
         day=day,
-        logged=logged.count(),
+        logged=sum(by_group.values()),
         closed=closed.count(),
         carried=carried.count(),
         overdue=carried.filter(due_at__lt=end).count(),
@@ -405,11 +407,12 @@ def sweep(community_id: int, *, now: dt.datetime | None = None) -> Sweep:
         .first()
     )
     since = max(last, now - dt.timedelta(days=1)) if last else None
-    start, _end = shift_at(community_id, now)
+    policy = selectors.policy_for(community_id)
+    start, _end = window(policy, now)
     shifts = []
     cursor = start
     while cursor > now - dt.timedelta(days=1):
-        prev = shift_at(community_id, cursor - dt.timedelta(microseconds=1))
+        prev = window(policy, cursor - dt.timedelta(microseconds=1))
         if since is not None and prev[1] <= since:
             break
         if prev[1] <= now - GRACE:
@@ -418,8 +421,7 @@ def sweep(community_id: int, *, now: dt.datetime | None = None) -> Sweep:
             break
         cursor = prev[0]
     for shift in reversed(shifts):
-        if Handover.objects.filter(community_id=community_id, shift_end=shift[1]).exists():
-            continue
+        # handover() returns the shift's handover untouched when someone made it already.
         h = handover(None, community_id, now=now, automatic=True, shift=shift)
         if h.created:
             out.handovers.append(h)
