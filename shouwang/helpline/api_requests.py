@@ -23,7 +23,6 @@ from ninja import Query, Router, Schema, Status
 
 from shouwang.accounts.permissions import require
 from shouwang.accounts.scope import get_scoped
-from shouwang.core import crypto
 from shouwang.core.errors import invalid
 from shouwang.helpline import intake, selectors
 from shouwang.helpline.models import Answer, Category, Channel, EventKind, HelpRequest, Urgency
@@ -153,7 +152,7 @@ def request_out(user, r: HelpRequest, *, now=None) -> dict:
         "resident_id": r.resident_id,
         "resident": r.resident.name if r.resident_id else "",
         "caller_name": r.caller_name,
-        "caller_phone": crypto.decrypt(r.caller_phone_enc) if work else r.caller_phone_masked,
+        "caller_phone": intake.caller_phone(user, r) or r.caller_phone_masked,
         "category_id": r.category_id,
         "category": r.category.name,
         "group": r.group,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core import crypto
+from shouwang.core.audit import audit
 from shouwang.core.cleaning import line
 from shouwang.core.errors import Conflict, Forbidden, invalid
 from shouwang.core.masking import mask_phone
@@ -466,3 +467,20 @@ def households_by_phone(user, raw_phone, *, limit: int = 10) -> list[PhoneMatch]
         m.live = live.get(hid, 0)
         out.append(m)
     return out
+
+
+def caller_phone(user, req: HelpRequest) -> str:
+    """The caller's number in full, for whoever works the request (the call-back), each showing
+    logged as a reveal is (PIPL: every full view with who, when and why); "" for anyone else.
+    The request page and the API both read it here."""
+    if not req.caller_phone_enc or not may_work(user, req):
+        return ""
+    audit(
+        actor=user,
+        action="helpline.caller_phone",
+        community=req.community_id,
+        target=req,
+        field="caller_phone",
+        reason=str(_("call-back")),
+    )
+    return crypto.decrypt(req.caller_phone_enc)

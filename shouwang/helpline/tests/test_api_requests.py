@@ -125,3 +125,19 @@ def test_the_phone_lookup(client, community, personas, ledger):
     assert "101" in m["place"]
     r = client.get(f"{API}/phone?phone=123")
     assert r.status_code == 400 and "phone" in r.json()["error"]["fields"]
+
+
+def test_the_callers_number_in_full_is_logged_in_the_api_too(client, community, personas, ledger):
+    from shouwang.core.models import AuditEvent
+
+    a = make_request(community, household=ledger["h1"], caller_phone="13512340077")
+    b = make_request(
+        community, owner=personas["staff"], household=ledger["h2"], caller_phone="13512340088"
+    )
+    client.force_login(personas["grid_leader"])
+    client.get(f"{API}/requests")
+    logged = AuditEvent.objects.filter(action="helpline.caller_phone")
+    # The unowned request the grid leader may work: shown in full and logged; the other masked.
+    assert [(e.target_id, e.actor) for e in logged] == [(str(a.pk), personas["grid_leader"])]
+    client.get(f"{API}/requests/{b.pk}")
+    assert logged.count() == 1

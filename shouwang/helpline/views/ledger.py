@@ -21,8 +21,6 @@ from django.views.decorators.http import require_POST
 
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import can
-from shouwang.core import crypto
-from shouwang.core.audit import audit
 from shouwang.core.errors import DomainError, Forbidden, NotFound
 from shouwang.core.views import capability_required
 from shouwang.helpline import intake, selectors
@@ -193,7 +191,7 @@ def request_page(request, pk: int):
             "answers": answers,
             # The owner calls back: the number in full for those who work the request, each
             # showing logged as a reveal is (PIPL: every full view with who, when and why).
-            "caller_phone": _caller_phone(user, req) if work else "",
+            "caller_phone": intake.caller_phone(user, req),
             "members": list(req.household.members.living_here()) if req.household_id else [],
             "now": now,
         },
@@ -303,18 +301,3 @@ urlpatterns = [
     path("helpline/requests/<int:pk>/callback/", request_callback, name="request_callback"),
     path("helpline/requests/<int:pk>/reopen/", request_reopen, name="request_reopen"),
 ]
-
-
-def _caller_phone(user, req) -> str:
-    """The caller's number in full for the call-back, logged."""
-    if not req.caller_phone_enc:
-        return ""
-    audit(
-        actor=user,
-        action="helpline.caller_phone",
-        community=req.community_id,
-        target=req,
-        field="caller_phone",
-        reason=str(_("call-back")),
-    )
-    return crypto.decrypt(req.caller_phone_enc)
