@@ -25,7 +25,7 @@ from shouwang.accounts.permissions import require
 from shouwang.accounts.scope import get_scoped
 from shouwang.core.errors import invalid
 from shouwang.helpline import intake, selectors
-from shouwang.helpline.models import Answer, Category, Channel, EventKind, HelpRequest, Urgency
+from shouwang.helpline.models import Answer, Category, Channel, HelpRequest, Urgency
 from shouwang.helpline.views.ledger import ledger_rows
 
 router = Router()
@@ -177,8 +177,9 @@ def request_out(user, r: HelpRequest, *, now=None) -> dict:
     }
 
 
-def _detail(user, r: HelpRequest) -> dict:
-    r = selectors.request_for(user, r.pk)
+def _detail(user, pk: int) -> dict:
+    """A request with its log, read afresh (after a service changed it, too)."""
+    r = selectors.request_for(user, pk)
     out = request_out(user, r)
     details = selectors.may_see_details(user, r)
     out["events"] = [
@@ -189,9 +190,7 @@ def _detail(user, r: HelpRequest) -> dict:
             "from_user": _name(e.from_user),
             "to_user": _name(e.to_user),
             "status": e.status,
-            "text": None
-            if not details and e.kind in (EventKind.NOTE, EventKind.RESOLVED)
-            else e.text,
+            "text": None if selectors.event_text_hidden(e, details) else e.text,
         }
         for e in r.events.select_related("by", "from_user", "to_user")
     ]
@@ -268,14 +267,14 @@ def request_create(request, payload: RequestIn):
         client_key=payload.client_key[:64],
         intake_seconds=seconds,
     )
-    return Status(201, _detail(user, r))
+    return Status(201, _detail(user, r.pk))
 
 
 @router.get("/requests/{request_id}", response=RequestDetailOut, summary="A request and its log")
 def request_detail(request, request_id: int):
     user = request.auth
     require(user, "helpline.take")
-    return _detail(user, selectors.request_for(user, request_id))
+    return _detail(user, request_id)
 
 
 @router.post("/requests/{request_id}/assign", response=RequestDetailOut, summary="Assign")
@@ -284,7 +283,7 @@ def request_assign(request, request_id: int, payload: AssignIn):
     require(user, "helpline.take")
     r = selectors.request_for(user, request_id)
     owner = _duty_user(r.community_id, payload.owner_id)
-    return _detail(user, intake.assign(user, r, owner, text=payload.text))
+    return _detail(user, intake.assign(user, r, owner, text=payload.text).pk)
 
 
 @router.post("/requests/{request_id}/start", response=RequestDetailOut, summary="Start on it")
@@ -292,7 +291,7 @@ def request_start(request, request_id: int):
     """In progress; an unowned request becomes the caller's."""
     user = request.auth
     require(user, "helpline.take")
-    return _detail(user, intake.start(user, selectors.request_for(user, request_id)))
+    return _detail(user, intake.start(user, selectors.request_for(user, request_id)).pk)
 
 
 @router.post("/requests/{request_id}/note", response=RequestDetailOut, summary="Add a note")
@@ -301,7 +300,7 @@ def request_note(request, request_id: int, payload: NoteIn):
     require(user, "helpline.take")
     r = selectors.request_for(user, request_id)
     intake.note(user, r, payload.text)
-    return _detail(user, r)
+    return _detail(user, r.pk)
 
 
 @router.post("/requests/{request_id}/resolve", response=RequestDetailOut, summary="Resolve")
@@ -319,7 +318,7 @@ def request_resolve(request, request_id: int, payload: ResolveIn):
     r = intake.resolve(
         user, r, resolution=payload.resolution, resolved=payload.resolved, answer=answer
     )
-    return _detail(user, r)
+    return _detail(user, r.pk)
 
 
 @router.post("/requests/{request_id}/callback", response=RequestDetailOut, summary="Call back")
@@ -328,9 +327,8 @@ def request_callback(request, request_id: int, payload: CallbackIn):
     user = request.auth
     require(user, "helpline.take")
     r = selectors.request_for(user, request_id)
-    return _detail(
-        user, intake.callback(user, r, satisfaction=payload.satisfaction, text=payload.note)
-    )
+    r = intake.callback(user, r, satisfaction=payload.satisfaction, text=payload.note)
+    return _detail(user, r.pk)
 
 
 @router.post("/requests/{request_id}/reopen", response=RequestDetailOut, summary="Reopen")
@@ -338,7 +336,7 @@ def request_reopen(request, request_id: int, payload: ReasonIn):
     user = request.auth
     require(user, "helpline.take")
     r = selectors.request_for(user, request_id)
-    return _detail(user, intake.reopen(user, r, reason=payload.reason))
+    return _detail(user, intake.reopen(user, r, reason=payload.reason).pk)
 
 
 @router.get("/phone", response=list[PhoneMatchOut], summary="Households of a caller's number")

@@ -12,10 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core import crypto
-from shouwang.core.audit import audit
+from shouwang.core.audit import audit, signed_in
 from shouwang.core.cleaning import line
 from shouwang.core.errors import Conflict, Forbidden, invalid
-from shouwang.core.masking import mask_phone
 from shouwang.helpline import selectors
 from shouwang.helpline.models import (
     LIVE,
@@ -38,18 +37,11 @@ def event(req: HelpRequest, kind: str, by, *, at=None, text: str = "", **kw) -> 
     return RequestEvent.objects.create(
         request=req,
         kind=kind,
-        by=by if getattr(by, "is_authenticated", False) else None,
+        by=signed_in(by),
         at=at or timezone.now(),
         text=text,
         **kw,
     )
-
-
-def _phone(raw) -> str:
-    try:
-        return check_mobile(raw)
-    except InvalidValue as e:
-        raise invalid("caller_phone", e.message) from None
 
 
 def log_request(
@@ -96,7 +88,8 @@ def log_request(
         raise invalid("household", _("That household is not in this community."))
     if owner is not None and not selectors.duty_users(community_id).filter(pk=owner.pk).exists():
         raise invalid("owner", _("The owner must be someone of this community who takes calls."))
-    phone = _phone(caller_phone) if caller_phone else ""
+    phone = normalise_phone(caller_phone, "caller_phone") if caller_phone else ""
+    phone_enc, phone_index, phone_masked, _tail = Resident.phone_columns(phone)
     now = at or timezone.now()
     try:
         with transaction.atomic():
@@ -109,9 +102,9 @@ def log_request(
                 household=household,
                 resident=resident,
                 caller_name=line(caller_name, "caller_name", 50),
-                caller_phone_enc=crypto.encrypt(phone) if phone else "",
-                caller_phone_index=crypto.blind_index("phone", phone) if phone else "",
-                caller_phone_masked=mask_phone(phone) if phone else "",
+                caller_phone_enc=phone_enc,
+                caller_phone_index=phone_index,
+                caller_phone_masked=phone_masked,
                 category=category,
                 group=category.group,
                 urgency=urgency,
@@ -122,7 +115,7 @@ def log_request(
                 due_at=selectors.due_at(category, urgency, now),
                 intake_seconds=intake_seconds,
                 created_at=now,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=signed_in(actor),
             )
             req.reference = reference(req)
             HelpRequest.objects.filter(pk=req.pk).update(reference=req.reference)
@@ -289,7 +282,7 @@ def resolve(
         req.status = status
         req.resolution = resolution
         req.resolved_at = now
-        req.resolved_by = actor if getattr(actor, "is_authenticated", False) else None
+        req.resolved_by = signed_in(actor)
         req.answer = answer
         req.save(
             update_fields=[
@@ -330,7 +323,7 @@ def callback(actor, req: HelpRequest, *, satisfaction: str, text: str = "", at=N
         req.satisfaction = satisfaction
         req.callback_note = text
         req.callback_at = now
-        req.callback_by = actor if getattr(actor, "is_authenticated", False) else None
+        req.callback_by = signed_in(actor)
         req.save(
             update_fields=[
                 "status",
@@ -401,13 +394,12 @@ class PhoneMatch:
     live: int = 0
 
 
-def normalise_phone(raw) -> str:
-    """The caller's number as E.164, or a field error on `phone`."""
+def normalise_phone(raw, field: str = "phone") -> str:
+    """The caller's number as E.164, or an error on `field`."""
     try:
-        phone = check_mobile(raw)
+        return check_mobile(raw)
     except InvalidValue as e:
-        raise invalid("phone", e.message) from None
-    return phone
+        raise invalid(field, e.message) from None
 
 
 def households_by_phone(user, raw_phone, *, limit: int = 10) -> list[PhoneMatch]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from shouwang.accounts.permissions import can
 from shouwang.core import sections
 from shouwang.core.sections import Section
-from shouwang.helpline.models import HelpRequest, Status
+from shouwang.helpline.models import HelpRequest
 from shouwang.helpline.selectors import may_see_details
 
 STAFF_LIMIT = 50
@@ -34,16 +34,6 @@ def _staff(request, household, viewer):
     return {"requests": rows, "household_id": household.pk, "now": timezone.now()}
 
 
-# What the household reads: where its request is, in plain words.
-PLAIN = {
-    Status.OPEN: Status.OPEN.label,
-    Status.IN_PROGRESS: Status.IN_PROGRESS.label,
-    Status.RESOLVED: Status.RESOLVED.label,
-    Status.CLOSED: Status.CLOSED.label,
-    Status.UNRESOLVED: Status.UNRESOLVED.label,
-}
-
-
 def _resident(request, household, viewer):
     consent = viewer.get("consent") if isinstance(viewer, dict) else None
     qs = HelpRequest.objects.filter(household=household)
@@ -54,7 +44,7 @@ def _resident(request, household, viewer):
             "reference": r.reference,
             "summary": r.summary,
             "status": r.status,
-            "status_label": PLAIN.get(r.status, r.status),
+            "status_label": r.get_status_display(),
             "created_at": r.created_at,
             "for_whom": r.resident.name if r.resident_id else "",
         }

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import can
 from shouwang.accounts.scope import get_scoped
-from shouwang.helpline.models import Category, Group, HelpRequest, Policy, Urgency
+from shouwang.helpline.models import Category, EventKind, Group, HelpRequest, Policy, Urgency
 
 H = 60  # minutes in an hour
 
@@ -106,6 +106,12 @@ def may_see_details(user, req: HelpRequest) -> bool:
     return can(user, "helpline.sensitive") or (
         req.owner_id is not None and req.owner_id == getattr(user, "pk", None)
     )
+
+
+def event_text_hidden(e, details: bool) -> bool:
+    """Whether a log line's text is left out: notes and resolutions may carry the health details
+    of a request whose details the reader may not see."""
+    return not details and e.kind in (EventKind.NOTE, EventKind.RESOLVED)
 
 
 def duty_users(community_id: int) -> QuerySet:

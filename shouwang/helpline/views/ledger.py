@@ -28,7 +28,6 @@ from shouwang.helpline.models import (
     LIVE,
     URGENT,
     Answer,
-    EventKind,
     Group,
     Satisfaction,
     Status,
@@ -151,12 +150,12 @@ def index(request):
 # --- one request ------------------------------------------------------------------------------
 
 
-def _events(req, user, details: bool):
+def _events(req, details: bool):
     """The log, with the texts that may carry health details left out for those who may not
     read them."""
     out = []
     for e in req.events.select_related("by", "from_user", "to_user"):
-        e.hidden = not details and e.kind in (EventKind.NOTE, EventKind.RESOLVED)
+        e.hidden = selectors.event_text_hidden(e, details)
         out.append(e)
     return out
 
@@ -181,7 +180,7 @@ def request_page(request, pk: int):
         {
             "req": req,
             "details": details,
-            "events": _events(req, user, details),
+            "events": _events(req, details),
             "may_work": work,
             "is_owner": req.owner_id == user.pk,
             "finished": req.status in intake.FINISHED,
@@ -198,10 +197,9 @@ def request_page(request, pk: int):
     )
 
 
-def _act(request, pk: int, fn, ok, **kwargs):
+def _act(request, req, fn, ok, **kwargs):
     """Run a service on a button press: a refusal of the request itself (not yours, not found)
     is a 403/404 page; any other refusal is a message on the request's page."""
-    req = selectors.request_for(request.user, pk)
     try:
         fn(request.user, req, **kwargs)
     except (Forbidden, NotFound):
@@ -228,7 +226,7 @@ def request_assign(request, pk: int):
     name = owner.label if owner else ""
     return _act(
         request,
-        pk,
+        req,
         intake.assign,
         _("Assigned to %(name)s.") % {"name": name},
         owner=owner,
@@ -239,13 +237,19 @@ def request_assign(request, pk: int):
 @require_POST
 @capability_required("helpline.take")
 def request_start(request, pk: int):
-    return _act(request, pk, intake.start, _("You are on it."))
+    return _act(request, selectors.request_for(request.user, pk), intake.start, _("You are on it."))
 
 
 @require_POST
 @capability_required("helpline.take")
 def request_note(request, pk: int):
-    return _act(request, pk, intake.note, _("Note added."), text=request.POST.get("text", ""))
+    return _act(
+        request,
+        selectors.request_for(request.user, pk),
+        intake.note,
+        _("Note added."),
+        text=request.POST.get("text", ""),
+    )
 
 
 @require_POST
@@ -261,7 +265,7 @@ def request_resolve(request, pk: int):
     resolved = request.POST.get("outcome", "resolved") != "unresolved"
     return _act(
         request,
-        pk,
+        req,
         intake.resolve,
         _("Resolved: now call the resident back.")
         if resolved
@@ -277,7 +281,7 @@ def request_resolve(request, pk: int):
 def request_callback(request, pk: int):
     return _act(
         request,
-        pk,
+        selectors.request_for(request.user, pk),
         intake.callback,
         _("Called back: the request is closed."),
         satisfaction=request.POST.get("satisfaction", ""),
@@ -288,7 +292,13 @@ def request_callback(request, pk: int):
 @require_POST
 @capability_required("helpline.take")
 def request_reopen(request, pk: int):
-    return _act(request, pk, intake.reopen, _("Reopened."), reason=request.POST.get("reason", ""))
+    return _act(
+        request,
+        selectors.request_for(request.user, pk),
+        intake.reopen,
+        _("Reopened."),
+        reason=request.POST.get("reason", ""),
+    )
 
 
 urlpatterns = [
