@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -21,8 +20,7 @@ from django.views.decorators.http import require_POST
 
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import can
-from shouwang.core.errors import DomainError, Forbidden, NotFound
-from shouwang.core.views import capability_required
+from shouwang.core.views import capability_required, press
 from shouwang.helpline import intake, selectors
 from shouwang.helpline.models import (
     LIVE,
@@ -198,16 +196,8 @@ def request_page(request, pk: int):
 
 
 def _act(request, req, fn, ok, **kwargs):
-    """Run a service on a button press: a refusal of the request itself (not yours, not found)
-    is a 403/404 page; any other refusal is a message on the request's page."""
-    try:
-        fn(request.user, req, **kwargs)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as e:
-        messages.error(request, str(e.message))
-    else:
-        messages.success(request, ok)
+    """Run a service on the request (core.views.press), then back to its page."""
+    press(request, fn, ok, request.user, req, **kwargs)
     return redirect(reverse("helpline:request", args=[req.pk]))
 
 

@@ -12,15 +12,14 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shouwang.accounts.permissions import can
-from shouwang.core.errors import DomainError, Forbidden, NotFound
+from shouwang.core.errors import DomainError, Forbidden
 from shouwang.core.forms import DomainErrors
-from shouwang.core.views import capability_required
+from shouwang.core.views import back_to, capability_required, press
 from shouwang.grids.models import Grid
 from shouwang.helpline.selectors import request_for
 from shouwang.medicine import selectors, services
@@ -28,28 +27,6 @@ from shouwang.medicine.models import Kind, Payer, Source, Stage
 from shouwang.registry import selectors as registry
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def back_to(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def act(request, fn, ok_message, **kwargs) -> bool:
-    """A button press: a refusal of the row itself is a 403/404 page, any other a message."""
-    try:
-        fn(**kwargs)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as e:
-        messages.error(request, str(e.message))
-        return False
-    messages.success(request, ok_message)
-    return True
 
 
 class NeedForm(DomainErrors, forms.Form):
@@ -280,7 +257,7 @@ def need_edit(request, pk: int):
 def need_advance(request, pk: int):
     n = selectors.need_for(request.user, pk)
     to = request.POST.get("to", "")
-    act(
+    press(
         request,
         services.need_advance,
         _("Moved on to “%s”.") % (Stage(to).label if to in Stage.values else to),
@@ -299,7 +276,7 @@ def need_advance(request, pk: int):
 @capability_required("medicine.register")
 def need_cancel(request, pk: int):
     n = selectors.need_for(request.user, pk)
-    act(
+    press(
         request,
         services.need_cancel,
         _("The need is cancelled."),
@@ -315,7 +292,7 @@ def need_cancel(request, pk: int):
 def need_remove(request, pk: int):
     n = selectors.need_for(request.user, pk)
     run_id = n.run_id
-    act(
+    press(
         request,
         services.run_remove,
         _("Taken out of the run: it waits for a run again."),

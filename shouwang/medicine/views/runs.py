@@ -16,10 +16,10 @@ from shouwang.accounts.permissions import can
 from shouwang.core.errors import DomainError
 from shouwang.core.forms import DomainErrors
 from shouwang.core.masking import mask_name
-from shouwang.core.views import capability_required
+from shouwang.core.views import capability_required, press
 from shouwang.medicine import selectors, services
 from shouwang.medicine.models import Need, Source, Stage
-from shouwang.medicine.views.needs import DATE, act
+from shouwang.medicine.views.needs import DATE
 
 WEEKDAYS = [
     (1, gettext_lazy("Monday")),
@@ -215,7 +215,7 @@ def run_advance(request, pk: int):
     user = request.user
     r = selectors.run_for(user, pk)
     to = request.POST.get("to", "")
-    act(
+    press(
         request,
         services.run_advance,
         _("The run moved on to “%s”.") % (Stage(to).label if to in Stage.values else to),

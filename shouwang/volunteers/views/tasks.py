@@ -17,7 +17,6 @@ from django.db.models import Count, F, Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,7 +26,7 @@ from shouwang.accounts.scope import scope_queryset
 from shouwang.core.errors import DomainError, Forbidden, NotFound
 from shouwang.core.forms import DomainErrors
 from shouwang.core.masking import mask_phone
-from shouwang.core.views import capability_required
+from shouwang.core.views import back_to, capability_required, press
 from shouwang.volunteers import selectors
 from shouwang.volunteers.models import (
     LIVE,
@@ -48,16 +47,6 @@ LIST_DAYS = 7
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-def back_to(request, default: str) -> str:
-    """Where to go after a POST: the `next` the page sent when it is ours, else `default`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 def may_see_task(user, task: Task) -> bool:
     """Viewers (volunteers.view) see every task of the community; a team leader their team's."""
     return can(user, "volunteers.view") or selectors.leads(user, task)
@@ -65,19 +54,6 @@ def may_see_task(user, task: Task) -> bool:
 
 def shown_phone(user, phone: str) -> str:
     return phone if can(user, "volunteers.manage") else mask_phone(phone)
-
-
-def _act(request, fn, ok_message, **kwargs):
-    """Run a service on a button press: a refusal of the request itself (not yours, not found)
-    is a 403/404 page; any other refusal is a message on the page the button was on."""
-    try:
-        fn(**kwargs)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as e:
-        messages.error(request, str(e.message))
-    else:
-        messages.success(request, ok_message)
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -392,7 +368,7 @@ def task_cancel(request, pk: int):
     if not reason:
         messages.error(request, _("Say why the task is cancelled: the people on it are told."))
     else:
-        _act(
+        press(
             request,
             tasks.cancel_task,
             _("The task is cancelled."),
@@ -508,7 +484,7 @@ def _signup_action(request, pk: int, action: str):
     )
     name = signup.volunteer.name
     if action == "no_show":
-        _act(
+        press(
             request,
             tasks.mark_no_show,
             _("%(name)s is marked as not come.") % {"name": name},
@@ -516,7 +492,7 @@ def _signup_action(request, pk: int, action: str):
             signup=signup,
         )
     elif action == "excuse":
-        _act(
+        press(
             request,
             tasks.excuse,
             _("%(name)s is excused: the missed place no longer counts.") % {"name": name},
@@ -524,7 +500,7 @@ def _signup_action(request, pk: int, action: str):
             signup=signup,
         )
     else:
-        _act(
+        press(
             request,
             tasks.remove,
             _("%(name)s is taken off.") % {"name": name},
