@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from shouwang.accounts.permissions import require
-from shouwang.core.errors import Forbidden, invalid
+from shouwang.core.errors import invalid
 from shouwang.helpline.selectors import request_for
 from shouwang.medicine import selectors, services
 from shouwang.medicine.models import Kind, Need, Run, Source
@@ -252,8 +252,7 @@ def need_patch(request, need_id: int, payload: NeedPatch):
     user = request.auth
     require(user, "medicine.register")
     n = _need(user, need_id)
-    if n.sensitive and not selectors.shows_drug(user, n):
-        raise Forbidden("sensitive", _("Only the office changes this kind of medicine."))
+    selectors.require_may_change(user, n)
     values = {
         k: getattr(n, k)
         for k in (

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from shouwang.accounts.models import Role
 from shouwang.accounts.permissions import CAPABILITIES, can
 from shouwang.accounts.scope import get_scoped, scope_queryset
+from shouwang.core.errors import Forbidden
 from shouwang.medicine.models import FLOW, Kind, Need, Policy, Run, Stage
 
 NEED_GRID = "household__building__grid_id"
@@ -152,6 +153,13 @@ def shows_drug(user, need: Need, *, run: Run | None = None) -> bool:
         and run.driver_id is not None
         and run.driver_id == getattr(user, "pk", None)
     )
+
+
+def require_may_change(user, need) -> None:
+    """Psychiatric and chemotherapy needs are changed by the office only (those who see the
+    drug); the page and the API both ask here."""
+    if not shows_drug(user, need):
+        raise Forbidden("sensitive", _("Only the office changes this kind of medicine."))
 
 
 def shown(need: Need, full: bool) -> dict:

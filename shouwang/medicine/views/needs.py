@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shouwang.accounts.permissions import can
-from shouwang.core.errors import DomainError, Forbidden
+from shouwang.core.errors import DomainError
 from shouwang.core.forms import DomainErrors
 from shouwang.core.views import back_to, capability_required, press
 from shouwang.grids.models import Grid
@@ -161,7 +161,9 @@ def need_new(request):
         )
         if household:
             h = registry.household_get_for(user, household)
-            found = list(registry.residents_for(user).living_here().filter(household=h))
+            found = list(
+                registry.residents_for(user).living_here().with_place().filter(household=h)
+            )
         elif q:
             found = [r for r in registry.resident_search(user, q=q, limit=30)]
         else:
@@ -231,8 +233,7 @@ def need(request, pk: int):
 @capability_required("medicine.register")
 def need_edit(request, pk: int):
     n = selectors.need_for(request.user, pk)
-    if n.sensitive and not selectors.shows_drug(request.user, n):
-        raise Forbidden("sensitive", _("Only the office changes this kind of medicine."))
+    selectors.require_may_change(request.user, n)
     if request.method == "POST":
         form = NeedForm(request.POST)
         if form.is_valid():
