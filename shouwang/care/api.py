@@ -156,7 +156,7 @@ def _pairing(p) -> dict | None:
         "id": p.pk,
         "carer_id": p.carer_id,
         "carer_resident_id": p.carer_resident_id,
-        "carer": p.carer.label if p.carer_id else p.carer_name,
+        "carer": p.carer_name,
         "every_days": p.every_days,
         "note": p.note,
         "started_at": p.started_at,

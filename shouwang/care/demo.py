@@ -45,6 +45,7 @@ def demo(community, *, now: dt.datetime, users: dict, log=print) -> dict:
         Resident.objects.filter(community=community)
         .living_here()
         .with_tag(CareTag.PARTY_MEMBER)
+        .select_related("household")
         .order_by("pk")
     ):
         party.setdefault(r.household.building_id, r)
@@ -62,7 +63,11 @@ def demo(community, *, now: dt.datetime, users: dict, log=print) -> dict:
             pairings.append(Pairing(community=community, resident=r, carer=carer,
                                     started_at=now - dt.timedelta(days=10)))  # fmt: skip
     Pairing.objects.bulk_create(pairings)
-    pairings = list(Pairing.objects.filter(community=community).select_related("resident"))
+    pairings = list(
+        Pairing.objects.filter(community=community).select_related(
+            "resident", "carer", "carer_resident"
+        )
+    )
     for j, p in enumerate(pairings):
         r = p.resident
         # Every 12th not reached for three days (overdue); the rest today or yesterday too.

@@ -121,7 +121,9 @@ def _base(community_id: int, policy: Policy) -> QuerySet[Resident]:
     )
 
 
-def _with_state(qs: QuerySet[Resident], community_id: int, today: dt.date) -> QuerySet[Resident]:
+def _with_state(
+    qs: QuerySet[Resident], community_id: int, policy: Policy, today: dt.date
+) -> QuerySet[Resident]:
     rhythms = set(
         Pairing.objects.filter(
             community_id=community_id, ended_at__isnull=True, every_days__isnull=False
@@ -129,7 +131,7 @@ def _with_state(qs: QuerySet[Resident], community_id: int, today: dt.date) -> Qu
         .values_list("every_days", flat=True)
         .distinct()
     )
-    rhythms.add(policy_for(community_id).every_days)
+    rhythms.add(policy.every_days)
     whens = [When(last_at__isnull=True, then=Value(OVERDUE))]
     for every in sorted(rhythms):
         overdue_before, due_before = _cutoffs(max(every, 1), today)
@@ -138,9 +140,21 @@ def _with_state(qs: QuerySet[Resident], community_id: int, today: dt.date) -> Qu
     return qs.annotate(state=Case(*whens, default=Value(DONE), output_field=CharField()))
 
 
-def care_list(
-    user,
+def care_list(user, **filters) -> QuerySet[Resident]:
+    """The people to look after that `user` may see (community_care_list's rows and filters).
+    Grid leaders see their grid, and the people they are paired with themselves."""
+    if not getattr(user, "is_authenticated", False) or user.community_id is None:
+        return Resident.objects.none()
+    scope = None
+    if user.role == Role.GRID_LEADER:
+        scope = Q(household__building__grid_id=user.grid_id) | Q(live__carer_id=user.pk)
+    return community_care_list(user.community_id, scope=scope, **filters)
+
+
+def community_care_list(
+    community_id: int,
     *,
+    scope: Q | None = None,
     state: str = "",
     grid_id: int | None = None,
     carer_id: int | None = None,
@@ -149,17 +163,15 @@ def care_list(
     q: str = "",
     today: dt.date | None = None,
 ) -> QuerySet[Resident]:
-    """The people to look after that `user` may see, each annotated with `pairing_id`,
-    `carer_id`, `carer_resident_id`, `every`, `last_at`, `last_outcome` and `state`, worst first.
-    Grid leaders see their grid, and the people they are paired with themselves."""
-    if not getattr(user, "is_authenticated", False) or user.community_id is None:
-        return Resident.objects.none()
-    community_id = user.community_id
+    """The community's people to look after (within `scope`, a filter on the rows), each
+    annotated with `pairing_id`, `carer_id`, `carer_resident_id`, `every`, `last_at`,
+    `last_outcome` and `state`, worst first."""
     today = today or timezone.localdate()
-    qs = _base(community_id, policy_for(community_id))
-    if user.role == Role.GRID_LEADER:
-        qs = qs.filter(Q(household__building__grid_id=user.grid_id) | Q(live__carer_id=user.pk))
-    qs = _with_state(qs, community_id, today)
+    policy = policy_for(community_id)
+    qs = _base(community_id, policy)
+    if scope is not None:
+        qs = qs.filter(scope)
+    qs = _with_state(qs, community_id, policy, today)
     if state in STATES:
         qs = qs.filter(state=state)
     if grid_id:
@@ -276,10 +288,7 @@ def days_since(at: dt.datetime | None, today: dt.date | None = None) -> int | No
 
 def due_by_carer(community_id: int, *, today: dt.date | None = None) -> list[dict]:
     """The morning list (the CLI): for each carer, their people who are due or overdue."""
-    from types import SimpleNamespace
-
-    user = SimpleNamespace(is_authenticated=True, community_id=community_id, role=Role.ADMIN)
-    rows = with_carers(list(care_list(user, today=today).exclude(state=DONE)))
+    rows = with_carers(list(community_care_list(community_id, today=today).exclude(state=DONE)))
     groups: dict[str, list] = {}
     for r in rows:
         groups.setdefault(r.carer_name or "", []).append(r)

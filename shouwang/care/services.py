@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shouwang.accounts.models import Role
 from shouwang.care import selectors
 from shouwang.care.models import FollowUp, Mode, Outcome, Pairing, Policy
 from shouwang.core.audit import audit, signed_in
@@ -165,11 +164,8 @@ def pair_in_bulk(
     party-member residents."""
     if not carers:
         raise invalid("carers", _("Choose at least one carer."))
-    from types import SimpleNamespace
-
-    scope = SimpleNamespace(is_authenticated=True, community_id=community_id, role=Role.ADMIN)
     people = list(
-        selectors.care_list(scope, grid_id=grid_id, unpaired=True).order_by(
+        selectors.community_care_list(community_id, grid_id=grid_id, unpaired=True).order_by(
             "household__building_id", "household__dwelling_id", "pk"
         )
     )

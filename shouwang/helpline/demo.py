@@ -174,7 +174,6 @@ def _answers(community, today: dt.date, admin) -> list[Answer]:
 
 def _history(community, *, category, household, resident, summary, at, urgency, owner, operator,
              status, resolution, resolved_at, answer, satisfaction) -> HelpRequest:  # fmt: skip
-    phone = resident.phone
     req = HelpRequest.objects.create(
         community=community,
         # Unique per community until the row has its number (at most 20 characters).
@@ -185,7 +184,7 @@ def _history(community, *, category, household, resident, summary, at, urgency, 
         caller_name=resident.name,
         caller_phone_enc=resident.phone_enc,
         caller_phone_index=resident.phone_index,
-        caller_phone_masked=resident.phone_masked if phone else "",
+        caller_phone_masked=resident.phone_masked,
         category=category,
         group=category.group,
         urgency=urgency,

@@ -11,7 +11,7 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -33,13 +33,8 @@ PAGE_LIMIT = 100
 
 
 def request_url(req) -> str:
-    """The help line's page of a request, when that page exists."""
-    for name in ("helpline:request", "helpline:request_detail"):
-        try:
-            return reverse(name, args=[req.pk])
-        except NoReverseMatch:
-            continue
-    return ""
+    """The help line's page of a request."""
+    return reverse("helpline:request", args=[req.pk])
 
 
 def category_choices(community_id: int) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -158,9 +153,8 @@ def index(request):
     page = min(max(_int_or_none(g.get("page")) or 1, 1), pages)
     start = (page - 1) * PAGE_LIMIT
     rows = selectors.with_carers(list(qs[start : start + PAGE_LIMIT]))
-    today = None
     for r in rows:
-        r.days = selectors.days_since(r.last_at, today)
+        r.days = selectors.days_since(r.last_at)
         r.tag_names = CareTag.names_of(r.tags)
     carers = list(selectors.carers_for(user.community_id))
     return render(
@@ -170,7 +164,6 @@ def index(request):
             "rows": rows,
             "totals": totals,
             "shown": shown["total"],
-            "limit": PAGE_LIMIT,
             "page": page,
             "pages": pages,
             "first_shown": start + 1,
@@ -234,7 +227,6 @@ def _person_context(request, person, form=None):
             p for p in selectors.party_members_for(community_id) if p.pk != person.pk
         ],
         "every_default": selectors.policy_for(community_id).every_days,
-        "modes": Mode.choices,
     }
 
 
