@@ -78,9 +78,7 @@ def stats_get(request, from_: str | None = Query(None, alias="from"), to: str | 
         raise invalid("to", _("`to` is before `from`."))
     if (last - first).days >= 366:
         raise invalid("from", _("A year at the most."))
-    data = stats.rows(user.community_id, first, last)
-    days = stats.by_day(user.community_id, first, last, data=data)
-    s = stats.summary(user.community_id, first, last, data=data, days=days)
+    days, s = stats.report(user.community_id, first, last)
     out = {k: getattr(s, k) for k in StatsOut.model_fields if k not in ("groups", "by_day")}
     out["groups"] = [g.__dict__ for g in s.groups]
     out["by_day"] = [d.__dict__ for d in days]

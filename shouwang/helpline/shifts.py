@@ -234,7 +234,14 @@ def handover_items(user, handover_: Handover):
     visible = selectors.requests_for(user).values("pk")
     return (
         handover_.items.filter(request__in=visible)
-        .select_related("request__category", "request__household", "owner_before", "owner_after")
+        .select_related(
+            "request__category",
+            "request__household",
+            "request__owner",
+            "request__escalated_to",
+            "owner_before",
+            "owner_after",
+        )
         .order_by("request__urgency", "request__due_at", "pk")
     )
 
@@ -343,7 +350,9 @@ def day_close(community_id: int, day: dt.date, *, user=None) -> DayClose:
         overdue=carried.filter(due_at__lt=end).count(),
         by_group={Group(g).label: n for g, n in by_group.items() if n},
         carried_requests=list(
-            shown.select_related("owner", "category").order_by("urgency", "due_at", "pk")[:200]
+            shown.select_related("owner", "escalated_to", "category").order_by(
+                "urgency", "due_at", "pk"
+            )[:200]
         ),
     )
 

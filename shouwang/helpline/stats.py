@@ -106,11 +106,6 @@ class Day:
         """The day's requests of the three Xi'an groups, in order."""
         return [self.by_group.get(g, 0) for g in XIAN]
 
-    def share(self, group: str) -> Decimal | None:
-        return (
-            percent(Fraction(self.by_group.get(group, 0), self.requests)) if self.requests else None
-        )
-
 
 @dataclass
 class Summary:
@@ -302,12 +297,21 @@ def chart(days: list[Day]) -> dict | None:
 # --- the table as the page, the CLI and the export show it --------------------------------------
 
 
+def report(community_id: int, first: dt.date, last: dt.date) -> tuple[list[Day], Summary]:
+    """A period's days and summary from one read of its requests: what the page, the API, the
+    CLI and the export show."""
+    data = rows(community_id, first, last)
+    days = by_day(community_id, first, last, data=data)
+    return days, summary(community_id, first, last, data=data, days=days)
+
+
+def pct(v) -> str:
+    """A percentage as shown, or a dash for none (no requests)."""
+    return "—" if v is None else f"{v} %"
+
+
 def table(s: Summary) -> list[tuple[str, str]]:
     """The summary's lines, label and value, in the page's order."""
-
-    def pct(v):
-        return "—" if v is None else f"{v} %"
-
     out = [
         (_("Period"), f"{s.first.isoformat()} – {s.last.isoformat()} ({s.days})"),
         (_("Requests"), str(s.requests)),
@@ -327,12 +331,14 @@ def table(s: Summary) -> list[tuple[str, str]]:
 
 def xlsx(community_id: int, first: dt.date, last: dt.date) -> bytes:
     """Summary, by group (count, pooled share, average daily share) and by day."""
+    return xlsx_of(*report(community_id, first, last))
+
+
+def xlsx_of(days: list[Day], s: Summary) -> bytes:
+    """The export of a report already made."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    data = rows(community_id, first, last)
-    days = by_day(community_id, first, last, data=data)
-    s = summary(community_id, first, last, data=data, days=days)
     wb = Workbook()
     ws = wb.active
     ws.title = _("Summary")

@@ -55,7 +55,7 @@ def _desk(request, form=None, status=200):
     visible = selectors.requests_for(user)
     live = list(
         visible.filter(status__in=LIVE)
-        .select_related("owner", "category", "household")
+        .select_related("owner", "escalated_to", "category", "household")
         .order_by("urgency", "due_at", "pk")[:200]
     )
     late = [r for r in live if r.due_at < now]

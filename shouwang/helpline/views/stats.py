@@ -44,9 +44,7 @@ def stats_page(request):
     form = PeriodForm(request.GET or None)
     first, last = form.period()
     cid = request.user.community_id
-    data = stats.rows(cid, first, last)
-    days = stats.by_day(cid, first, last, data=data)
-    s = stats.summary(cid, first, last, data=data, days=days)
+    days, s = stats.report(cid, first, last)
     return render(
         request,
         "helpline/stats.html",
@@ -57,8 +55,6 @@ def stats_page(request):
             "days": [d for d in reversed(days)],
             "chart": stats.chart(days),
             "query": urlencode({"first": first.isoformat(), "last": last.isoformat()}),
-            "median": stats.duration(s.median_minutes),
-            "average": stats.duration(s.average_minutes),
             "xian": stats.XIAN,
         },
     )

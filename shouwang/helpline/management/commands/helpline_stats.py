@@ -9,10 +9,6 @@ from shouwang.core.commands import date_option, one_community
 from shouwang.helpline import stats
 
 
-def _pct(v) -> str:
-    return "—" if v is None else f"{v} %"
-
-
 class Command(BaseCommand):
     help = "Print help-line requests, shares by group, resolution and time to close for a period."
 
@@ -30,9 +26,7 @@ class Command(BaseCommand):
         b = date_option(last, "to") or max(a, b)
         if b < a:
             raise CommandError("--to must be on or after --from.")
-        data = stats.rows(c.pk, a, b)
-        per_day = stats.by_day(c.pk, a, b, data=data)
-        s = stats.summary(c.pk, a, b, data=data, days=per_day)
+        per_day, s = stats.report(c.pk, a, b)
         w = self.stdout.write
         w(f"{c.name} ({c.code})")
         for label, value in stats.table(s):
@@ -41,7 +35,9 @@ class Command(BaseCommand):
         w(f"{'Group':<34} {'Requests':>8} {'Share':>9} {'Daily avg':>10}")
         for g in s.groups:
             if g.count or g.group in stats.XIAN:
-                w(f"{g.label:<34} {g.count:>8} {_pct(g.share):>9} {_pct(g.daily_share):>10}")
+                w(
+                    f"{g.label:<34} {g.count:>8} {stats.pct(g.share):>9} {stats.pct(g.daily_share):>10}"
+                )
         if days:
             w("")
             w(
@@ -52,12 +48,12 @@ class Command(BaseCommand):
                 lv, sp, po = d.xian
                 w(
                     f"{d.day.isoformat():<10} {d.requests:>8} {lv:>6} {sp:>6} {po:>6} "
-                    f"{_pct(d.rate):>9} {d.overdue:>7}"
+                    f"{stats.pct(d.rate):>9} {d.overdue:>7}"
                 )
         if xlsx:
             path = Path(xlsx)
             try:
-                path.write_bytes(stats.xlsx(c.pk, a, b))
+                path.write_bytes(stats.xlsx_of(per_day, s))
             except OSError as e:
                 raise CommandError(f"Cannot write {path}: {e.strerror}.") from None
             w(f"Wrote {path}.")
