@@ -21,9 +21,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shouwang.accounts.permissions import can
 from shouwang.accounts.scope import get_scoped
 from shouwang.core.audit import audit
-from shouwang.core.errors import invalid
+from shouwang.core.errors import NotFound, invalid
 from shouwang.helpline.models import Answer, Group
 
 STALE_DAYS = 7
@@ -43,6 +44,14 @@ def answers_for(user, *, include_retired: bool = False) -> QuerySet[Answer]:
 
 def answer_for(user, pk) -> Answer:
     return get_scoped(user, answers_for(user, include_retired=True), pk)
+
+
+def answer_to_read(user, pk) -> Answer:
+    """An answer to read: a retired one only for those who keep the answers (404 otherwise)."""
+    a = answer_for(user, pk)
+    if not a.is_active and not can(user, "helpline.manage"):
+        raise NotFound("not_found", _("This answer is retired."))
+    return a
 
 
 def terms(query: str) -> list[str]:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from shouwang.accounts.permissions import can, require
-from shouwang.core.errors import NotFound
+from shouwang.accounts.permissions import require
 from shouwang.helpline import answers as kb
 from shouwang.helpline.models import Group
 
@@ -65,18 +63,11 @@ def answer_search(request, q: str = "", limit: int = 20):
     return [kb.as_dict(a) for a in found]
 
 
-def _get(user, pk):
-    a = kb.answer_for(user, pk)
-    if not a.is_active and not can(user, "helpline.manage"):
-        raise NotFound("not_found", _("This answer is retired."))
-    return a
-
-
 @router.get("/answers/{answer_id}", response=AnswerOut, summary="One answer")
 def answer_get(request, answer_id: int):
     user = request.auth
     require(user, "helpline.answers")
-    return kb.as_dict(_get(user, answer_id))
+    return kb.as_dict(kb.answer_to_read(user, answer_id))
 
 
 @router.post("/answers", response={201: AnswerOut}, summary="Write an answer")

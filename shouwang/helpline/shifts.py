@@ -197,13 +197,16 @@ def handover(
     return h
 
 
+def may_acknowledge(user, handover_: Handover) -> bool:
+    """The receiver; anyone on duty for a handover to nobody (the sweep's); the office for any."""
+    return handover_.received_by_id in (None, getattr(user, "pk", None)) or can(
+        user, "helpline.manage"
+    )
+
+
 def acknowledge(actor, handover_: Handover, *, now: dt.datetime | None = None) -> Handover:
-    """The receiver says they have read the list. A handover to nobody (the sweep's) is
-    acknowledged by whoever is on duty; the office may acknowledge any."""
-    if not (
-        handover_.received_by_id in (None, getattr(actor, "pk", None))
-        or can(actor, "helpline.manage")
-    ):
+    """The receiver says they have read the list (may_acknowledge)."""
+    if not may_acknowledge(actor, handover_):
         raise Forbidden("not_receiver", _("Only the operator it was handed to can acknowledge it."))
     now = now or timezone.now()
     with transaction.atomic():

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shouwang.accounts.permissions import can
-from shouwang.core.errors import DomainError, NotFound
+from shouwang.core.errors import DomainError
 from shouwang.core.forms import DomainErrors
 from shouwang.core.views import capability_required
 from shouwang.helpline import answers as kb
@@ -69,9 +69,7 @@ def answer_list(request):
 @capability_required("helpline.answers")
 def answer_page(request, pk: int):
     user = request.user
-    a = kb.answer_for(user, pk)
-    if not a.is_active and not can(user, "helpline.manage"):
-        raise NotFound("not_found", _("This answer is retired."))
+    a = kb.answer_to_read(user, pk)
     return render(
         request,
         "helpline/answer.html",

@@ -133,9 +133,7 @@ def handover_page(request, pk: int):
     user = request.user
     h = _handover(user, pk)
     items = list(shifts.handover_items(user, h))
-    may_ack = h.acknowledged_at is None and (
-        h.received_by_id in (None, user.pk) or can(user, "helpline.manage")
-    )
+    may_ack = h.acknowledged_at is None and shifts.may_acknowledge(user, h)
     return render(
         request,
         "helpline/handover.html",
