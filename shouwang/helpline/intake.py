@@ -436,6 +436,23 @@ def households_by_phone(user, raw_phone, *, limit: int = 10) -> list[PhoneMatch]
         m = matches.setdefault(req.household_id, PhoneMatch(household=req.household, members=[]))
         if m.via_request is None:
             m.via_request = req
+    return _filled(matches)
+
+
+def household_match(user, household_id: int) -> PhoneMatch | None:
+    """One household the user may see, as the phone look-up shows it (picked by id: from the
+    household page, or picked before a refused save); None when out of scope."""
+    from shouwang.registry.selectors import households_for
+
+    h = households_for(user).filter(pk=household_id).first()
+    if h is None:
+        return None
+    return _filled({h.pk: PhoneMatch(household=h, members=[])})[0]
+
+
+def _filled(matches: dict[int, PhoneMatch]) -> list[PhoneMatch]:
+    """The matches with their household's place, its members (head first) and how many of its
+    requests are open, in a few queries for all of them."""
     if not matches:
         return []
     ids = list(matches)

@@ -27,7 +27,7 @@ from shouwang.core.errors import DomainError
 from shouwang.core.forms import DomainErrors
 from shouwang.core.views import capability_required
 from shouwang.helpline import intake, selectors
-from shouwang.helpline.models import LIVE, Channel, Group, HelpRequest, Urgency
+from shouwang.helpline.models import Channel, Group, Urgency
 from shouwang.registry.selectors import households_for, residents_for
 
 # Longer than this between opening the form and saving it is not a measured intake.
@@ -86,19 +86,10 @@ def _lookup(user, phone: str, household_id: int | None):
         except DomainError as e:
             error = str(e.message)
     if household_id and household_id not in {m.household.pk for m in matches}:
-        h = households_for(user).filter(pk=household_id).first()
-        if h is not None:
-            matches.insert(0, _match(h))
+        picked = intake.household_match(user, household_id)
+        if picked is not None:
+            matches.insert(0, picked)
     return matches, error
-
-
-def _match(h):
-    from shouwang.registry.models import Household
-
-    h = Household.objects.with_place().select_related("head").get(pk=h.pk)
-    members = sorted(h.members.living_here(), key=lambda r: (r.relation != "head", r.pk))
-    live = HelpRequest.objects.filter(household=h, status__in=LIVE).count()
-    return intake.PhoneMatch(household=h, members=members, live=live)
 
 
 def _groups(form):
