@@ -60,8 +60,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=int(os.environ.get("SHOUWANG_THREADS", "4")),
-            help="threads per worker (default 4: more only queue up in front of SQLite)",
+            default=int(os.environ.get("SHOUWANG_THREADS", "1")),
+            help="threads per worker (default 1: Python runs one thread at a time, and each "
+            "extra thread made every request cost more CPU; add workers instead, see "
+            "docs/decisions/0010-one-thread-per-worker.md)",
         )
         parser.add_argument(
             "--stream-port",
