@@ -6,18 +6,23 @@ ticket: benchmarks/queue_take.py). The SQL is written once per model and field l
 through the same converters (reading) and the same `pre_save` / `get_db_prep_save` (writing) as
 the ORM's, so an instance made here is the instance the ORM would have made: a field that was
 not loaded is deferred and read on first use. Database errors arrive as Django's (IntegrityError
-on a unique constraint), as from the ORM. No model signals are sent (none are used here).
+on a unique constraint), as from the ORM. No model signals are sent on saving (none are used
+here); an instance is built without Model.__init__'s loop when no init signal has a receiver.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 import weakref
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -71,7 +76,75 @@ def build(model: type[Model], row, names: tuple[str, ...] | None = None) -> Mode
             for conv in converters:
                 value = conv(value, field.cached_col, connection)
         values.append(value)
-    return model.from_db(connection.alias, [f.attname for f, _c, _v in plan], values)
+    attnames = [f.attname for f, _c, _v in plan]
+    if _fills_dict(model, tuple(attnames)) and not _init_listened(model):
+        return _filled(model, connection.alias, attnames, values)
+    return model.from_db(connection.alias, attnames, values)
+
+
+@cache
+def _fills_dict(model: type[Model], attnames: tuple[str, ...]) -> bool:
+    """Whether Model.__init__ with these values does nothing but store them in the instance's
+    __dict__ (and send the init signals): the model keeps Django's __init__ and no field's
+    attribute is a descriptor whose __set__ does more (a foreign key's `_id` attribute only
+    clears a cached related object, which a new instance does not have); nor from_db or
+    __setattr__ overridden, nor a generated field (left unset by __init__, read later)."""
+    if (
+        model.__init__ is not Model.__init__
+        or model.__setattr__ is not Model.__setattr__
+        or model.from_db.__func__ is not Model.from_db.__func__
+        or any(f.generated for f in model._meta.concrete_fields)
+    ):
+        return False
+    for name in attnames:
+        descriptor = inspect.getattr_static(model, name, None)
+        if hasattr(type(descriptor), "__set__") and not isinstance(
+            descriptor, ForeignKeyDeferredAttribute
+        ):
+            return False
+    return True
+
+
+def new(model: type[Model], **values) -> Model:
+    """`model(**values)` (values by attname: `task_id`, not `task`), without __init__'s walk
+    through its keyword arguments and signals when nothing listens: every other field at its
+    default, a new (unsaved) instance."""
+    attnames = _attnames(model)
+    if not _fills_dict(model, attnames) or _init_listened(model):
+        return model(**values)
+    obj = model.__new__(model)
+    d = obj.__dict__
+    d["_state"] = ModelState()
+    for attname, field in zip(attnames, model._meta.concrete_fields, strict=True):
+        d[attname] = values.pop(attname) if attname in values else field.get_default()
+    if values:
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(values)}")
+    return obj
+
+
+@cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def _init_listened(model: type[Model]) -> bool:
+    if not pre_init.receivers and not post_init.receivers:  # the usual case, cheaply
+        return False
+    return pre_init.has_listeners(model) or post_init.has_listeners(model)
+
+
+def _filled(model: type[Model], alias: str, attnames: list[str], values: list) -> Model:
+    """What `model.from_db(alias, attnames, values)` makes, without running __init__'s loop
+    over every field: the loaded values in __dict__ (a field not loaded is absent from it, which
+    is how Django marks it deferred), the state of an instance read from `alias`."""
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = alias
+    d = obj.__dict__
+    d["_state"] = state
+    d.update(zip(attnames, values, strict=True))
+    return obj
 
 
 @cache
@@ -104,13 +177,28 @@ def _insert_sql(model: type[Model]) -> tuple[str, list]:
     return sql, fields
 
 
+def insert_fields(model: type[Model]) -> list:
+    """The fields `insert` writes, in its order (the primary key left to the database)."""
+    return _insert_sql(model)[1]
+
+
+def insert_values(obj: Model) -> list:
+    """The values `insert` sends for the new instance, in `insert_fields` order: for a
+    hand-written INSERT (tasks._wait_guarded)."""
+    connection = _db()
+    return [
+        f.get_db_prep_save(f.pre_save(obj, True), connection=connection)
+        for f in insert_fields(type(obj))
+    ]
+
+
 def insert(obj: Model) -> Model:
     """INSERT the new instance (as `save(force_insert=True)` would, minus signals); sets its
     primary key and marks it saved."""
     model = type(obj)
     connection = _db()
-    sql, fields = _insert_sql(model)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    sql, _fields = _insert_sql(model)
+    params = insert_values(obj)
     with connection.cursor() as c:
         c.execute(sql, params)
         pk = c.fetchone()[0] if connection.features.can_return_columns_from_insert else c.lastrowid

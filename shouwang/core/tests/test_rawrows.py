@@ -88,3 +88,37 @@ def test_insert_raises_djangos_integrity_error(day, ledger):
     with pytest.raises(IntegrityError), transaction.atomic():
         rawrows.insert(one())
     assert Ticket.objects.count() == 1
+
+
+def test_fetch_without_init_matches_from_db_and_falls_back_when_init_is_listened(day):
+    """build() fills the instance's __dict__ instead of running Model.__init__ — unless an init
+    signal has a receiver for the model, when it goes through from_db as before."""
+    from django.db.models.signals import post_init
+
+    fast = rawrows.fetch(SaleDay, "id = %s", [day.pk])
+    assert type(fast) is SaleDay and "_state" in fast.__dict__
+    assert _fields(fast, SaleDay) == _fields(SaleDay.objects.get(pk=day.pk), SaleDay)
+    assert fast.get_deferred_fields() == set()
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=SaleDay)
+    try:
+        listened = rawrows.fetch(SaleDay, "id = %s", [day.pk])
+    finally:
+        post_init.disconnect(receiver, sender=SaleDay)
+    assert seen == [listened]  # Model.__init__ ran and sent the signal
+    assert _fields(listened, SaleDay) == _fields(fast, SaleDay)
+
+
+def test_new_is_what_the_constructor_makes(day):
+    made = rawrows.new(Ticket, day_id=day.pk, number=7, seq=7000, follow_key="k")
+    orm = Ticket(day_id=day.pk, number=7, seq=7000, follow_key="k")
+    mine, theirs = _fields(made, Ticket), _fields(orm, Ticket)
+    # taken_at is auto_now_add (set on save): None in both until then
+    assert mine == theirs
+    assert made._state.adding is True and made._state.db is None
+    with pytest.raises(TypeError, match="no field"):
+        rawrows.new(Ticket, day=day)  # by attname only: day_id
