@@ -24,8 +24,14 @@ class AuditEvent(models.Model):
     A full-value reveal records the field and the reason the user gave.
     """
 
+    # No index of its own: audit_community_at leads with it.
     community = models.ForeignKey(
-        "registry.Community", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Community",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -37,7 +43,8 @@ class AuditEvent(models.Model):
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     summary = models.CharField(_("summary"), max_length=500, blank=True)
     address = models.GenericIPAddressField(_("address"), null=True, blank=True)
-    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # No index of its own: the log is read by community, newest first (audit_community_at).
+    at = models.DateTimeField(_("time"), default=timezone.now)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -148,8 +148,14 @@ class _Taking(models.Model):
     community = models.ForeignKey("registry.Community", on_delete=models.CASCADE, related_name="+")
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Who took it at the desk: read with the row, never searched by (no index).
     taken_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     consent = models.ForeignKey(
         "residents.Consent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -168,7 +174,10 @@ class Registration(_Taking):
     """Draw mode: a household asked for a ticket before the draw. `code` is its public number in
     the order of asking (the draw's published list names codes, never households)."""
 
-    day = models.ForeignKey(SaleDay, on_delete=models.CASCADE, related_name="registrations")
+    # No index of its own: reg_one_per_household and reg_code_unique lead with it.
+    day = models.ForeignKey(
+        SaleDay, on_delete=models.CASCADE, related_name="registrations", db_index=False
+    )
     code = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     won = models.BooleanField(null=True)
@@ -196,7 +205,11 @@ class Ticket(_Taking):
         NO_SHOW = "no_show", _("no-show")
         CANCELLED = "cancelled", _("cancelled")
 
-    day = models.ForeignKey(SaleDay, on_delete=models.CASCADE, related_name="tickets")
+    # No index of its own: ticket_number_unique, ticket_per_household and ticket_day_status_seq
+    # lead with it (every index is written on each ticket: benchmarks/queue_take.py).
+    day = models.ForeignKey(
+        SaleDay, on_delete=models.CASCADE, related_name="tickets", db_index=False
+    )
     number = models.PositiveIntegerField()
     # The household's first, second … ticket of the day (tickets per household > 1).
     slot = models.PositiveSmallIntegerField(default=1)
@@ -212,8 +225,14 @@ class Ticket(_Taking):
     requeued = models.PositiveSmallIntegerField(default=0)
     notified_at = models.DateTimeField(null=True, blank=True)
     knocked_at = models.DateTimeField(null=True, blank=True)
+    # Read with the row, never searched by (no index).
     knocked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
