@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import io
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
+from django.contrib.messages.storage.base import BaseStorage
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -253,9 +254,27 @@ def match(environ):
     return m if 0 < length <= MAX_BODY else None
 
 
+class _Messages(CookieStorage):
+    """Django's message cookie, whose signed value is worked out once per message text: the
+    same refusal goes to the 2,700 presses that find a day sold out, and signing it (JSON, zlib,
+    HMAC) was a tenth of answering one. (No signer of its own: this storage only writes.)"""
+
+    def __init__(self, request):
+        BaseStorage.__init__(self, request)
+
+    def _encode_parts(self, messages, encode_empty=False):
+        return _signed(settings.SECRET_KEY, tuple(messages), encode_empty)
+
+
+@lru_cache(maxsize=256)
+def _signed(secret: str, messages: tuple[str, ...], encode_empty: bool):
+    # `secret` keys the cache: the value is signed with the SECRET_KEY of the moment.
+    return CookieStorage(None)._encode_parts(list(messages), encode_empty)
+
+
 def _redirect(request, level, text, to):
     response = HttpResponseRedirect(to)
-    store = CookieStorage(request)
+    store = _Messages(request)
     store.add(level, text)
     store.update(response)
     return response
@@ -308,13 +327,13 @@ def _load_sql(vendor: str) -> str:
     return (
         f"SELECT s.session_data, {links}, {scope}, {select} "
         f"FROM {Session._meta.db_table} s "
-        f"JOIN {SaleDay._meta.db_table} d ON d.id = %s "
+        f"JOIN {SaleDay._meta.db_table} d ON d.id = %(day)s "
         f"JOIN {QueuePoint._meta.db_table} p ON p.id = d.point_id "
-        f"JOIN {Household._meta.db_table} h ON h.id = %s AND h.community_id = d.community_id "
+        f"JOIN {Household._meta.db_table} h ON h.id = %(hh)s AND h.community_id = d.community_id "
         f"JOIN {Building._meta.db_table} b ON b.id = h.building_id "
         f"LEFT JOIN {Ticket._meta.db_table} t "
         "ON t.day_id = d.id AND t.household_id = h.id AND t.slot = 1 "
-        "WHERE s.session_key = %s AND s.expire_date > %s"
+        "WHERE s.session_key = %(key)s AND s.expire_date > %(now)s"
     )
 
 
@@ -330,9 +349,12 @@ def _load(session_key: str | None, hh: int, pk: int):
     (read on first use, never wrong)."""
     if not session_key or len(session_key) > 64:
         return None
-    with connection.cursor() as c:
-        c.execute(_load_sql(connection.vendor), [pk, hh, session_key, timezone.now()])
-        row = c.fetchone()
+    # On PostgreSQL a prepared statement: planning the joins and subqueries cost more than
+    # running them.
+    row = rawrows.fetch_row(
+        _load_sql(connection.vendor),
+        {"day": pk, "hh": hh, "key": session_key, "now": timezone.now()},
+    )
     if row is None:
         return None
     session_data, links = row[0], _split(row[1])

@@ -320,3 +320,31 @@ def test_config_wsgi_answers_a_press_and_passes_the_rest(staff, ledger, day):
     # Any other page: Django.
     get = RequestFactory().get("/healthz").environ
     assert _wsgi(get)[0] == "200 OK"
+
+
+def test_the_message_cookie_is_signed_once_per_text_and_secret_key():
+    """The quick path signs the message cookie once per text (the refusal every press of a
+    sold-out day gets) and key: the value is Django's own, and a new SECRET_KEY signs anew."""
+    request = RequestFactory().post("/")
+
+    def cookie(text):
+        response = quick._redirect(request, 40, text, "/x/")
+        return response.cookies[CookieStorage.cookie_name].value
+
+    def djangos(text):
+        store = CookieStorage(request)
+        store.add(40, text)
+        from django.http import HttpResponse
+
+        response = HttpResponse()
+        store.update(response)
+        return response.cookies[CookieStorage.cookie_name].value
+
+    text = "All tickets for today are gone."
+    first = cookie(text)
+    assert first == djangos(text) == cookie(text)
+    with override_settings(SECRET_KEY="another secret key, for this test only, long enough"):
+        other = cookie(text)
+        assert other != first
+        assert other == djangos(text)
+        assert CookieStorage(request)._decode(other)[0].message == text

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from shouwang.core.errors import DomainError
+from shouwang.core.reverse import reverse_one
 from shouwang.queues import links, services
 from shouwang.queues.models import Channel, Notify, Registration, SaleDay, Ticket
 from shouwang.queues.sections import goods_light
@@ -43,7 +44,7 @@ def _hhmm(value) -> str:
 
 
 def _household_url(hh: int) -> str:
-    return reverse("residents:my_household", args=[hh]) + "#queue"
+    return reverse_one("residents:my_household", hh) + "#queue"
 
 
 def _acting_user(request):
@@ -115,7 +116,7 @@ def take_answer(hh: int, day: SaleDay, taken=None, error: DomainError | None = N
     return (
         messages.SUCCESS,
         _taken_message(taken, day),
-        reverse("queues:ticket", kwargs={"key": taken.follow_key}),
+        reverse_one("queues:ticket", taken.follow_key),
     )
 
 
