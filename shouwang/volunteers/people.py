@@ -318,7 +318,8 @@ def add(
 
 def _locked(volunteer: Volunteer) -> Volunteer:
     """The volunteer's row, locked for this transaction (two staff pressing at once)."""
-    return Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    # NO KEY: a signup's foreign-key check (key share) need not wait for it (tasks._write_place).
+    return Volunteer.objects.select_for_update(no_key=True).get(pk=volunteer.pk)
 
 
 def _set_team(v: Volunteer, team, *, actor, emergency=False, reason="", now=None) -> TeamMove:

@@ -134,6 +134,8 @@ def commitments(volunteer, start, end, *, exclude_signup_id=None) -> list[Commit
 def check(others, starts_at, ends_at, max_hours: int, min_rest: int) -> list[Break]:
     """What serving [starts_at, ends_at) breaks beside the commitments `others` (pure)."""
     others = [c for c in others if c.ends_at > c.starts_at]
+    if not others and (ends_at - starts_at).total_seconds() <= max_hours * 3600:
+        return []  # alone and within the cap: nothing to overlap, no day or stretch too long
     out: list[Break] = []
     for c in others:
         if c.starts_at < ends_at and starts_at < c.ends_at:

@@ -7,13 +7,14 @@ seconds once the hours were published): a place is one conditional
 short transaction; every check that only reads runs before it, from one SELECT ("grabbing"
 below). PostgreSQL re-checks the condition on the row it waited for, SQLite runs writers one
 at a time (IMMEDIATE transactions), and the check constraint taken ≤ places stands behind both.
-Whoever finds the task full joins the waiting list holding nothing; the grab and a cancel each
-look at the task again after committing, so a place freed at that moment is never left free
-beside a waiting volunteer.
+Whoever finds the task full joins the waiting list in one statement written only while the task
+is still full; a cancel looks for someone waiting after committing, so a place freed at that
+moment is never left free beside a waiting volunteer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -396,10 +397,18 @@ def _live(volunteer, task) -> Signup | None:
 #   conditional UPDATE — guarded by "the volunteer's signups are as the SELECT saw them", so two
 #   grabs of one volunteer at once cannot both pass the rest rules — and the signup row. A
 #   stale guard falls back to `_grab` below, which reads everything again under the lock.
-# * full: the waiting-list row, holding nothing. A place freed meanwhile is never left empty
-#   beside it: after committing, the grab looks at the counter again, and so does a cancel
-#   after committing (`_settle`); of two writes each followed by a read, at least one read
-#   sees the other's write, and that side gives the place (`_fill`, under the task's row).
+# * full: the waiting-list row, in one statement guarded by "the task is still full"
+#   (`_wait_guarded`). A place freed meanwhile is never left empty beside it: a cancel's UPDATE
+#   of the counter cannot come between the guard's read and its commit (PostgreSQL: a share
+#   lock on the task's row; SQLite: the write lock), and the cancel, after committing, looks
+#   for someone waiting (`_settle`); a cancel committed first makes the guard false, and the
+#   grab takes the place the careful way (`_grab`).
+#
+# GRAB_AUDIT: a place taken is written to the audit log (actor, address); joining the waiting
+# list is not. It changes nothing anyone holds until a place is given, and giving it is
+# audited (volunteers.signup_promote, volunteers.assign); the signup row itself records who
+# joined and when (created_at, how = grabbed). A 10-place task grabbed by 500 would otherwise
+# put 490 lines in the community's audit log, burying the staff actions it exists for.
 
 NEAR = dt.timedelta(hours=48)  # the SELECT's window for "any commitment near the task"
 
@@ -500,16 +509,20 @@ def _take_sql() -> str:
     )
 
 
-@cache
-def _after_sql() -> str:
-    t = rawrows.table
+def _ahead_sql(task: str, at: str, signup: str) -> str:
+    """The count of signups waiting ahead of `signup` on `task` (SQL expressions for the
+    task's id, the signup's created_at and its id): the waiting list's order, created_at then
+    id, as `waiting_position` states it for the ORM."""
     return (
-        "SELECT t.taken, t.places, t.cancelled_at, "
-        f"(SELECT COUNT(*) FROM {t(Signup)} w WHERE w.task_id = t.id "
+        f"(SELECT COUNT(*) FROM {rawrows.table(Signup)} w WHERE w.task_id = {task} "
         f"AND w.status = '{SignupStatus.WAITING}' "
-        "AND (w.created_at < %(at)s OR (w.created_at = %(at)s AND w.id < %(id)s))) "
-        f"FROM {t(Task)} t WHERE t.id = %(task)s"
+        f"AND (w.created_at < {at} OR (w.created_at = {at} AND w.id < {signup})))"
     )
+
+
+@cache
+def _ahead_of_sql() -> str:
+    return "SELECT " + _ahead_sql("%(task)s", "%(at)s", "%(id)s")
 
 
 class _Stale(Exception):
@@ -557,13 +570,14 @@ def take(
         created = rawrows.aware(s_created)
         position = None
         if s_status == SignupStatus.WAITING:
-            position = _after(task_id, s_id, created)[3] + 1
+            position = _ahead(task_id, s_id, created) + 1
         return Grabbed(s_id, s_status, position, task_id, title, starts_at, False)
     d_limit, d_days, d_cap, d_rest = _defaults()
     limit = d_limit if limit is None else limit
     cap, rest = (d_cap, d_rest) if cap is None else (cap, rest)
-    volunteer = Volunteer(
-        pk=volunteer_id,
+    volunteer = rawrows.new(
+        Volunteer,
+        id=volunteer_id,
         community_id=v_comm,
         status=v_status,
         team_id=v_team,
@@ -571,8 +585,9 @@ def take(
         user_id=v_user,
         name=v_name,
     )
-    task = Task(
-        pk=task_id,
+    task = rawrows.new(
+        Task,
+        id=task_id,
         community_id=t_comm,
         cancelled_at=rawrows.aware(t_cancelled),
         cancel_reason=t_reason,
@@ -594,10 +609,19 @@ def take(
     if refused:
         raise refused
     try:
-        if taken < places:
-            signup = _write_place(volunteer, task, now, (n_taken, max_id))
-        else:
-            signup = _write_waiting(volunteer, task, now)
+        signup = _write_place(volunteer, task, now, (n_taken, max_id)) if taken < places else None
+        if signup is None:
+            # In someone else's transaction, a savepoint: a double press's IntegrityError must
+            # leave that transaction usable.
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+                waiting = _wait_guarded(volunteer, task, now)
+            if waiting is None:  # a place came free, or the task was cancelled, since the SELECT
+                signup = _fallback(volunteer, task, now)
+                return _grabbed(signup, title, starts_at)
+            signup_id, ahead = waiting
+            return Grabbed(
+                signup_id, SignupStatus.WAITING, ahead + 1, task_id, title, starts_at, True
+            )
     except _Stale:
         signup = _fallback(volunteer, task, now)
         return _grabbed(signup, title, starts_at)
@@ -607,9 +631,7 @@ def take(
         if signup is None:
             raise
         return _grabbed(signup, title, starts_at, created=False)
-    if signup.status == SignupStatus.TAKEN:
-        return Grabbed(signup.pk, signup.status, None, task_id, title, starts_at, True)
-    return _after_waiting(signup, title, starts_at)
+    return Grabbed(signup.pk, signup.status, None, task_id, title, starts_at, True)
 
 
 def _grabbed(signup, title, starts_at, *, created=True) -> Grabbed:
@@ -627,16 +649,18 @@ def _fallback(volunteer, task, now) -> Signup:
         return live
 
 
-def _new_signup(volunteer, task, now, got: bool) -> Signup:
+def _new_place(volunteer, task, now) -> Signup:
+    """The taken place's row and its audit row (GRAB_AUDIT)."""
     signup = rawrows.insert(
-        Signup(
+        rawrows.new(
+            Signup,
             community_id=task.community_id,
             task_id=task.pk,
             volunteer_id=volunteer.pk,
-            status=SignupStatus.TAKEN if got else SignupStatus.WAITING,
+            status=SignupStatus.TAKEN,
             how=How.GRABBED,
             created_at=now,
-            taken_at=now if got else None,
+            taken_at=now,
         )
     )
     # The audit row as core.audit.audit writes it, without the ORM's compiler (the hot path).
@@ -651,7 +675,7 @@ def _new_signup(volunteer, task, now, got: bool) -> Signup:
             "target_id": str(signup.pk),
             "field": "",
             "reason": "",
-            "summary": f"{_name(volunteer)} {'took' if got else 'waits for'} {task.title}"[:500],
+            "summary": f"{_name(volunteer)} took {task.title}"[:500],
             "address": current_address.get(),
             "at": timezone.now(),
         },
@@ -659,14 +683,18 @@ def _new_signup(volunteer, task, now, got: bool) -> Signup:
     return signup
 
 
-def _write_place(volunteer, task, now, guard) -> Signup:
+def _write_place(volunteer, task, now, guard) -> Signup | None:
+    """The place, or None when the last one went since the SELECT."""
     n_taken, max_id = guard
     with transaction.atomic():
         with connection.cursor() as c:
             if connection.vendor == "postgresql":
-                # One grab at a time per volunteer (as `_grab` and `assign`): see the top.
+                # One grab at a time per volunteer (as `_grab` and `assign`): see the top. NO KEY:
+                # the foreign-key checks of a signup being written (a key-share lock on this
+                # row) must not wait for it, or a waiting-list join holding the task's row
+                # would deadlock with it.
                 c.execute(
-                    f"SELECT 1 FROM {rawrows.table(Volunteer)} WHERE id = %s FOR UPDATE",
+                    f"SELECT 1 FROM {rawrows.table(Volunteer)} WHERE id = %s FOR NO KEY UPDATE",
                     [volunteer.pk],
                 )
             c.execute(_take_sql(), [task.pk, volunteer.pk, n_taken, volunteer.pk, max_id])
@@ -678,7 +706,8 @@ def _write_place(volunteer, task, now, guard) -> Signup:
                     raise _Stale()
                 if cancelled is not None:
                     raise Conflict("cancelled", _("This task was cancelled."))
-        return _new_signup(volunteer, task, now, got)
+                return None  # filled since the SELECT: the waiting list (`_wait_guarded`)
+        return _new_place(volunteer, task, now)
 
 
 @cache
@@ -692,37 +721,75 @@ def _guard_sql() -> str:
     )
 
 
-def _write_waiting(volunteer, task, now) -> Signup:
-    with transaction.atomic():
-        return _new_signup(volunteer, task, now, False)
+def _wait_guarded(volunteer, task, now) -> tuple[int, int] | None:
+    """The waiting-list row in one statement, written only while the task is still full and not
+    cancelled: (signup id, signups waiting ahead of it), or None when the guard was false (a
+    place came free, or the task was cancelled, since the SELECT).
+
+    A cancellation frees a place by an UPDATE of the task's row and then, after committing,
+    looks for someone waiting (`_settle`). On PostgreSQL this statement holds a share lock on
+    that row: a cancel's UPDATE waits for this commit, so its look finds the new row; a cancel
+    committed first makes the guard false (READ COMMITTED reads the locked row again). On
+    SQLite an INSERT takes the database's write lock before it reads, so no cancel can come
+    between its read and its commit. Either way a freed place is never left beside a waiter,
+    and no read after the commit is needed."""
+    signup = rawrows.new(
+        Signup,
+        community_id=task.community_id,
+        task_id=task.pk,
+        volunteer_id=volunteer.pk,
+        status=SignupStatus.WAITING,
+        how=How.GRABBED,
+        created_at=now,
+    )
+    values = rawrows.insert_values(signup)
+    if connection.vendor == "postgresql":
+        at = values[_created_index()]
+        params = [task.pk, *values, task.pk, at, at]
+    else:
+        params = [*values, task.pk]
+    with connection.cursor() as c:
+        c.execute(_wait_sql(connection.vendor), params)
+        row = c.fetchone()
+    return None if row is None else (row[0], row[1])
 
 
-def _after(task_id, signup_id, created_at) -> tuple:
-    """(taken, places, cancelled_at, waiting ahead of this signup) — read after committing."""
-    at = connection.ops.adapt_datetimefield_value(created_at)
-    return rawrows.fetch_row(_after_sql(), {"at": at, "id": signup_id, "task": task_id})
+@cache
+def _created_index() -> int:
+    return [f.name for f in rawrows.insert_fields(Signup)].index("created_at")
 
 
-def _after_waiting(signup, title, starts_at) -> Grabbed:
-    """The waiting-list row is committed: a place free now goes to the first in line (maybe
-    this one); a task called off meanwhile takes the row back. A grab inside someone else's
-    transaction leaves the place to that transaction's commit."""
-    taken, places, cancelled, ahead = _after(signup.task_id, signup.pk, signup.created_at)
-    if cancelled is not None:
-        Signup.objects.filter(pk=signup.pk, status=SignupStatus.WAITING).update(
-            status=SignupStatus.CANCELLED, cancelled_at=timezone.now()
+@cache
+def _wait_sql(vendor: str) -> str:
+    t, qn = rawrows.table, connection.ops.quote_name
+    fields = rawrows.insert_fields(Signup)
+    columns = ", ".join(qn(f.column) for f in fields)
+    guard = "taken >= places AND cancelled_at IS NULL"
+    if vendor == "postgresql":
+        # Typed placeholders: an untyped NULL in a SELECT list would be text to PostgreSQL.
+        values = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
+        # The count is of the statement's snapshot: rows committed before it started (a joiner
+        # committing while it waits for the lock may be told the same place; the pages show
+        # the live one, waiting_position).
+        return (
+            f"WITH t AS (SELECT id FROM {t(Task)} WHERE id = %s AND {guard} FOR SHARE), "
+            f"s AS (INSERT INTO {t(Signup)} ({columns}) SELECT {values} FROM t RETURNING id) "
+            f"SELECT s.id, {_ahead_sql('%s', '%s', 's.id')} FROM s"
         )
-        raise Conflict("cancelled", _("This task was cancelled."))
-    if taken < places:
-        if connection.in_atomic_block:
-            transaction.on_commit(lambda: _settle(signup.task_id), robust=True)
-        else:
-            _settle(signup.task_id)
-            signup.refresh_from_db(fields=["status", "how", "taken_at"])
-            if signup.status == SignupStatus.WAITING:
-                ahead = _after(signup.task_id, signup.pk, signup.created_at)[3]
-    position = ahead + 1 if signup.status == SignupStatus.WAITING else None
-    return Grabbed(signup.pk, signup.status, position, signup.task_id, title, starts_at, True)
+    # SQLite: RETURNING sees the inserted row as the table's name (in the subquery, `w` is
+    # every other row); the count is exact, under the write lock.
+    new = t(Signup)
+    return (
+        f"INSERT INTO {new} ({columns}) SELECT {', '.join(['%s'] * len(fields))} "
+        f"FROM {t(Task)} WHERE id = %s AND {guard} "
+        f"RETURNING id, {_ahead_sql(f'{new}.task_id', f'{new}.created_at', f'{new}.id')}"
+    )
+
+
+def _ahead(task_id, signup_id, created_at) -> int:
+    """Signups waiting ahead of this one (a retry's answer)."""
+    at = connection.ops.adapt_datetimefield_value(created_at)
+    return rawrows.fetch_row(_ahead_of_sql(), {"at": at, "id": signup_id, "task": task_id})[0]
 
 
 def _settle(task_id) -> None:
@@ -750,7 +817,7 @@ def _grab(volunteer, task, now) -> Signup:
     """The careful way, when the quick one saw the volunteer's signups change under it: every
     check again, holding the volunteer's row."""
     volunteer = (
-        Volunteer.objects.select_for_update(of=("self",))
+        Volunteer.objects.select_for_update(of=("self",), no_key=True)
         .select_related("user")
         .get(pk=volunteer.pk)
     )
@@ -777,13 +844,14 @@ def _grab(volunteer, task, now) -> Signup:
         created_at=now,
         taken_at=now if got else None,
     )
-    audit(
-        actor=volunteer.user,
-        action="volunteers.grab",
-        community=task.community_id,
-        target=signup,
-        summary=f"{_name(volunteer)} {'took' if got else 'waits for'} {task.title}",
-    )
+    if got:  # joining the waiting list is not audited (GRAB_AUDIT)
+        audit(
+            actor=volunteer.user,
+            action="volunteers.grab",
+            community=task.community_id,
+            target=signup,
+            summary=f"{_name(volunteer)} took {task.title}",
+        )
     return signup
 
 
@@ -905,7 +973,7 @@ def assign(*, actor, task, volunteer, override_reason="") -> Signup:
     _require_manage(actor)
     override_reason = (override_reason or "").strip()[:200]
     # The volunteer's row before the task's, in the order grabbing takes them.
-    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    volunteer = Volunteer.objects.select_for_update(no_key=True).get(pk=volunteer.pk)
     task = Task.objects.select_for_update().get(pk=task.pk)
     if volunteer.community_id != task.community_id or actor.community_id != task.community_id:
         raise invalid("volunteer", _("Choose a volunteer of your own community."))

@@ -229,3 +229,12 @@ def test_back_to_back_gate_rotations_are_named_as_one_span(vol, community):
     assert codes(breaks) == ["daily_cap"]
     assert breaks[0].message.count("东门岗") == 1
     assert "00:00" in breaks[0].message and "08:00" in breaks[0].message
+
+
+def test_alone_the_check_only_looks_at_the_length():
+    """With no other commitment nothing can overlap or fall short of rest: only a stretch
+    longer than the cap breaks a rule (the check answers at once when it is within the cap)."""
+    assert rules.check([], at(8), at(16), 8, 8) == []  # exactly the cap
+    assert rules.check([], at(22), at(6, day=NEXT), 8, 8) == []  # through midnight, 8 h
+    assert codes(rules.check([], at(21, 59), at(6, day=NEXT), 8, 8)) == ["daily_cap"]
+    assert codes(rules.check([], at(8), at(16, 1), 8, 8)) == ["daily_cap"]
