@@ -950,7 +950,10 @@ def run(
                     f"{total:,} of {n_req:,}" if variant == "sold_out" else f"all {total:,} issued"
                 )
                 who = "take"
-                target = "≥ 50 % of the baseline"
+                # The issue's target is for the sold-out burst (300 of 3,000); the burst where
+                # every press issues a ticket is reported beside it without a target.
+                targeted = variant == "sold_out"
+                target = "≥ 50 % of the baseline" if targeted else "none (reported only)"
                 results.add(
                     Metric(
                         f"{who}, {what}: correct",
@@ -982,7 +985,7 @@ def run(
                         "req/s",
                         baseline_name=baseline_name,
                         target=target,
-                        passed=rate >= TARGET_RATIO * base_rate,
+                        passed=rate >= TARGET_RATIO * base_rate if targeted else None,
                         note=(
                             f"median of {rounds}; offered in {offered:.2f} s, all answered in "
                             f"{wall:.2f} s; answers {runs[key][-1].statuses()}"
@@ -1003,7 +1006,7 @@ def run(
                         "req/CPU-s",
                         baseline_name=baseline_name,
                         target=target,
-                        passed=cpu >= TARGET_RATIO * base_cpu,
+                        passed=cpu >= TARGET_RATIO * base_cpu if targeted else None,
                         note=db_note,
                     )
                 )
