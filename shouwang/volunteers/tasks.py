@@ -649,20 +649,24 @@ def _fallback(volunteer, task, now) -> Signup:
         return live
 
 
+def _grabbed_row(volunteer, task, now, got: bool) -> Signup:
+    """A grabbed signup, not saved yet: a place (`got`) or a spot on the waiting list. The quick
+    path's place and waiting-list join and the careful path (`_grab`) all write this row."""
+    return rawrows.new(
+        Signup,
+        community_id=task.community_id,
+        task_id=task.pk,
+        volunteer_id=volunteer.pk,
+        status=SignupStatus.TAKEN if got else SignupStatus.WAITING,
+        how=How.GRABBED,
+        created_at=now,
+        taken_at=now if got else None,
+    )
+
+
 def _new_place(volunteer, task, now) -> Signup:
     """The taken place's row and its audit row (GRAB_AUDIT)."""
-    signup = rawrows.insert(
-        rawrows.new(
-            Signup,
-            community_id=task.community_id,
-            task_id=task.pk,
-            volunteer_id=volunteer.pk,
-            status=SignupStatus.TAKEN,
-            how=How.GRABBED,
-            created_at=now,
-            taken_at=now,
-        )
-    )
+    signup = rawrows.insert(_grabbed_row(volunteer, task, now, True))
     # The audit row as core.audit.audit writes it, without the ORM's compiler (the hot path).
     rawrows.insert_or_skip(
         AuditEvent,
@@ -733,16 +737,7 @@ def _wait_guarded(volunteer, task, now) -> tuple[int, int] | None:
     SQLite an INSERT takes the database's write lock before it reads, so no cancel can come
     between its read and its commit. Either way a freed place is never left beside a waiter,
     and no read after the commit is needed."""
-    signup = rawrows.new(
-        Signup,
-        community_id=task.community_id,
-        task_id=task.pk,
-        volunteer_id=volunteer.pk,
-        status=SignupStatus.WAITING,
-        how=How.GRABBED,
-        created_at=now,
-    )
-    values = rawrows.insert_values(signup)
+    values = rawrows.insert_values(_grabbed_row(volunteer, task, now, False))
     if connection.vendor == "postgresql":
         at = values[_created_index()]
         params = [task.pk, *values, task.pk, at, at]
@@ -835,15 +830,8 @@ def _grab(volunteer, task, now) -> Signup:
         if task.cancelled_at is not None:
             raise Conflict("cancelled", _("This task was cancelled."))
         got = _take_place(task.pk)
-    signup = Signup.objects.create(
-        community_id=task.community_id,
-        task=task,
-        volunteer=volunteer,
-        status=SignupStatus.TAKEN if got else SignupStatus.WAITING,
-        how=How.GRABBED,
-        created_at=now,
-        taken_at=now if got else None,
-    )
+    signup = _grabbed_row(volunteer, task, now, got)
+    signup.save(force_insert=True)
     if got:  # joining the waiting list is not audited (GRAB_AUDIT)
         audit(
             actor=volunteer.user,
